@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OsteoclinicConfig(AppConfig):
+    name = "osteoclinic"
+    verbose_name = "OsteoClinic"

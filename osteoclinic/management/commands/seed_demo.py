@@ -1,0 +1,26 @@
+"""Demo data: the named demo users and their patients. Safe to run again."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from osteoclinic import demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo users and patients (refuses when DEBUG is off)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even though DEBUG is off (production)."
+        )
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a published password; it runs only with "
+                "DEBUG=true. Use --force if you really mean to load demo data here."
+            )
+        demo.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with:"))
+        for username, role in demo.LOGINS:
+            self.stdout.write(f"  {username:<6} {role:<18} password: {demo.PASSWORD}")

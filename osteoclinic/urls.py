@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "OsteoClinic administration"
+admin.site.site_title = "OsteoClinic"
+admin.site.index_title = "Records and education pages"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("patients/", include("patients.urls")),
+    path("admin/", admin.site.urls),
+]

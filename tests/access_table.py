@@ -1,0 +1,107 @@
+"""The access table: every URL pattern of the site, and what each role gets when it opens it.
+
+Roles: `anonymous`; `paula`, the patient whose record the URL is about; `pete`, another
+patient; `alice`, a clinician; `eddie`, an education editor; `admin`, a superuser.
+Answers: OK (200), LOGIN (redirect to sign in), ADMIN_LOGIN (redirect to the admin's sign in),
+REDIRECT (any redirect), FORBIDDEN (403), NOT_FOUND (404), NOT_ALLOWED (405).
+
+A URL about a patient is always built from paula's objects, so `pete` probing it checks that a
+patient cannot reach another patient's record by guessing ids.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+OK, LOGIN, ADMIN_LOGIN, REDIRECT = "200", "login", "admin login", "redirect"
+FORBIDDEN, NOT_FOUND, NOT_ALLOWED = "403", "404", "405"
+ROLES = ("anonymous", "paula", "pete", "alice", "eddie", "admin")
+
+
+@dataclass(frozen=True)
+class Row:
+    anonymous: str
+    paula: str
+    pete: str
+    alice: str
+    eddie: str
+    admin: str
+    kwargs: Callable[[dict], dict] = field(default=lambda world: {})
+    method: str = "get"
+
+    def expected(self, role: str) -> str:
+        return getattr(self, role)
+
+
+def everyone(answer: str, **options) -> Row:
+    return Row(answer, answer, answer, answer, answer, answer, **options)
+
+
+def clinician_page(**options) -> Row:
+    """Clinicians' pages: sign in first; patients and editors are refused."""
+    return Row(LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, **options)
+
+
+def signed_in(**options) -> Row:
+    return Row(LOGIN, OK, OK, OK, OK, OK, **options)
+
+
+def paula_pk(world):
+    return {"pk": world["paula"].pk}
+
+
+ACCESS: dict[str, Row] = {
+    "home": signed_in(),
+    # Django's sign-in, sign-out and password views with our templates.
+    "login": everyone(OK),
+    "logout": everyone(LOGIN, method="post"),
+    "password_change": signed_in(),
+    "password_change_done": signed_in(),
+    "password_reset": everyone(OK),
+    "password_reset_done": everyone(OK),
+    "password_reset_confirm": everyone(
+        OK, kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"}
+    ),
+    "password_reset_complete": everyone(OK),
+    # Clinician pages.
+    "patients:list": clinician_page(),
+    "patients:detail": clinician_page(kwargs=paula_pk),
+    # The Django admin: staff only, model permissions decide each page.
+    "admin:index": Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK),
+    "admin:patients_patient_changelist": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK
+    ),
+    "admin:patients_patient_change": Row(
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        FORBIDDEN,
+        OK,
+        kwargs=lambda world: {"object_id": world["paula"].pk},
+    ),
+}
+
+# Whole namespaces whose every pattern follows one rule; the rows above sample them.
+NAMESPACES = {
+    "admin": "Django admin: only staff get past its sign-in; model permissions decide the rest.",
+}
+
+
+def pattern_names(patterns, namespace: str = ""):
+    """Every URL pattern's qualified name (or its regex, when it has no name)."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from pattern_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name or '<unnamed ' + str(entry.pattern) + '>'}"
+
+
+def uncovered(urlconf=None) -> set[str]:
+    """URL patterns that neither have a row nor belong to a namespace with a rule."""
+    names = set(pattern_names(get_resolver(urlconf).url_patterns))
+    return {
+        name for name in names if name not in ACCESS and name.split(":", 1)[0] not in NAMESPACES
+    }

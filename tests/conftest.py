@@ -1,0 +1,86 @@
+"""The people every test meets: alice (clinician), eddie (editor), paula and pete (patients)."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from patients.access import CLINICIANS, EDITORS
+from patients.models import Menopause, Patient, Sex
+
+
+def make_user(username: str, *groups: str, **flags) -> User:
+    user = User.objects.create_user(username, f"{username}@example.org", "pass-for-tests", **flags)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def make_patient(mrn: str, **fields) -> Patient:
+    defaults = {
+        "family_name": "Test",
+        "given_name": "Patient",
+        "date_of_birth": datetime.date(1958, 1, 1),
+        "sex": Sex.FEMALE,
+        "menopause": Menopause.POST,
+    }
+    defaults.update(fields)
+    return Patient.objects.create(mrn=mrn, **defaults)
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice", CLINICIANS)
+
+
+@pytest.fixture
+def eddie(db):
+    return make_user("eddie", EDITORS, is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def nobody(db):
+    """Signed in, but neither staff nor linked to a patient."""
+    return make_user("nobody")
+
+
+@pytest.fixture
+def paula(db):
+    return make_patient(
+        "MRN-PAULA",
+        family_name="Fischer",
+        given_name="Paula",
+        date_of_birth=datetime.date(1955, 4, 12),
+        user=make_user("paula"),
+    )
+
+
+@pytest.fixture
+def pete(db):
+    return make_patient(
+        "MRN-PETE",
+        family_name="Okafor",
+        given_name="Pete",
+        date_of_birth=datetime.date(1964, 2, 9),
+        sex=Sex.MALE,
+        menopause=Menopause.NOT_APPLICABLE,
+        user=make_user("pete"),
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client signed in as the given user (None for an anonymous visitor)."""
+
+    def sign_in(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,71 @@
+"""Every URL has a row in the access table, and every role gets the answer its row says."""
+
+import pytest
+from django.urls import reverse
+
+from tests.access_table import (
+    ACCESS,
+    ADMIN_LOGIN,
+    FORBIDDEN,
+    LOGIN,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    OK,
+    REDIRECT,
+    ROLES,
+    uncovered,
+)
+
+
+def test_every_url_pattern_has_a_row():
+    assert uncovered() == set(), "add these URL names to tests/access_table.py"
+
+
+def test_a_url_added_without_a_row_is_caught():
+    assert uncovered("tests.urls_with_unlisted_page") == {"forgotten_page"}
+
+
+def answer_of(response) -> str:
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        if location.startswith(reverse("login")):
+            return LOGIN
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        return REDIRECT
+    return {200: OK, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED}.get(
+        response.status_code, str(response.status_code)
+    )
+
+
+@pytest.fixture
+def world(alice, eddie, admin_user, paula, pete, access_objects):
+    people = {
+        "anonymous": None,
+        "paula": paula.user,
+        "pete": pete.user,
+        "alice": alice,
+        "eddie": eddie,
+        "admin": admin_user,
+    }
+    return {"people": people, "paula": paula, "pete": pete, **access_objects}
+
+
+@pytest.fixture
+def access_objects(paula):
+    """Records of paula's that URLs in the table point at (grown as apps add URLs)."""
+    return {}
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_each_role_gets_the_answer_in_its_row(name, world, client_for):
+    row = ACCESS[name]
+    url = reverse(name, kwargs=row.kwargs(world))
+    wrong = []
+    for role in ROLES:
+        client = client_for(world["people"][role])
+        response = getattr(client, row.method)(url)
+        got = answer_of(response)
+        if got != row.expected(role):
+            wrong.append(f"{role}: expected {row.expected(role)}, got {got}")
+    assert not wrong, f"{name} ({url}): " + "; ".join(wrong)

@@ -1,0 +1,464 @@
+"""Charts of a patient's measurements over time, drawn as SVG.
+
+Every function takes plain frozen dataclasses (never model instances) and returns SVG bytes, so
+views can cache the result under chart_key() and tests need no database. Drawing uses
+matplotlib's object API on the Agg canvas: pyplot keeps global figure state that leaks in a
+long-running server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Callable, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+import matplotlib
+from matplotlib import dates as mdates
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MultipleLocator
+
+# Part of every chart_key(): bump it whenever the drawing changes so cached SVGs are redrawn.
+CHART_VERSION = 1
+
+MINUS = "\u2212"  # a real minus sign: a hyphen in "-2.5" reads badly and screen readers skip it
+NO_DATA = "No data yet"
+OTHER_SCANNER = "Other scanner (approximate)"
+SIGNIFICANT = "Significant change vs baseline"
+
+# WHO categories on the T-score (domain.md §1): −1.0 itself is normal, −2.5 itself osteoporosis.
+# (lower, upper, label, fill); None means the band runs to the edge of the plot.
+WHO_BANDS = (
+    (-1.0, None, f"Normal (≥ {MINUS}1.0)", "#e4f2e8"),
+    (-2.5, -1.0, f"Low bone mass ({MINUS}1.0 to {MINUS}2.5)", "#fcf0d2"),
+    (None, -2.5, f"Osteoporosis (≤ {MINUS}2.5)", "#f8dcd5"),
+)
+# Each label sits against a threshold, on the side of the band it names: away from the top,
+# where fracture labels hang, and from the bottom, where treatment labels sit.
+_WHO_LABEL_AT = ((-1.0, "bottom"), (-1.0, "top"), (-2.5, "top"))
+
+# Okabe–Ito colours (safe for the common colour-vision deficiencies; its yellow is left out as
+# it vanishes on white). Line style and marker change with the colour, so colour is never the
+# only thing that tells two series apart (style.md).
+_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_LINESTYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+_SIZE = (7.5, 4.0)
+_RC = {
+    "svg.fonttype": "none",  # text stays <text>: labels are searchable and read aloud
+    "svg.hashsalt": "osteoclinic",  # fixed ids, so equal data gives byte-identical SVG
+    "axes.unicode_minus": True,
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#888888",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": "line",  # grid above the shaded bands, below the data
+    "grid.color": "#cccccc",
+    "grid.linewidth": 0.6,
+    "xtick.color": "#444444",
+    "ytick.color": "#444444",
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+}
+# Layers, bottom to top: opaque WHO bands, translucent shading, grid (1.5), annotations, data.
+_Z_WHO, _Z_SHADE, _Z_NOTE, _Z_DATA = 0.6, 0.8, 1.7, 3.0
+
+# A ring around a point marks a change beyond the LSC; drawn over the data marker.
+_RING = {
+    "linestyle": "none",
+    "marker": "o",
+    "markersize": 13,
+    "markerfacecolor": "none",
+    "markeredgecolor": "#222222",
+    "markeredgewidth": 1.2,
+    "zorder": _Z_DATA + 0.2,
+}
+
+# rcParams are process-global: serialise rendering so one thread's rc_context cannot leak into
+# another's figure under a threaded server.
+_LOCK = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    date: datetime.date
+    value: float  # T-score, BMD in g/cm² or pain 0–10
+    other_scanner: bool = False  # measured on another device: comparable only approximately
+    significant: bool = False  # change vs baseline at least the LSC (domain.md §3–4)
+
+    def __post_init__(self):
+        # The ORM hands out Decimals; floats keep drawing and chart_key() consistent.
+        object.__setattr__(self, "value", float(self.value))
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    label: str  # e.g. "Lumbar spine L1–L4", "Total hip (left)"
+    points: tuple[Point, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Band:
+    """Baseline ± least significant change of one series, for the BMD chart."""
+
+    series_label: str
+    baseline: float
+    lsc: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "baseline", float(self.baseline))
+        object.__setattr__(self, "lsc", float(self.lsc))
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """A fracture: a dashed vertical line on the time axis."""
+
+    date: datetime.date
+    label: str  # e.g. "L1 fracture"
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """A treatment period: a hatched span on the time axis."""
+
+    start: datetime.date
+    end: datetime.date | None  # None: ongoing, drawn to the right edge of the axis
+    label: str  # e.g. "Alendronate"
+
+
+def has_trend(series: Sequence[Series]) -> bool:
+    """True when some series has two points or more, i.e. a line worth drawing."""
+    return any(len(s.points) >= 2 for s in series)
+
+
+def chart_key(kind: str, *parts: object) -> str:
+    """A cache key for a chart of kind drawn from parts (dataclasses, sequences, plain values)."""
+    payload = [kind, CHART_VERSION, [_canonical(part) for part in parts]]
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{kind}-v{CHART_VERSION}-{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def t_score_chart(
+    series: Sequence[Series],
+    *,
+    fractures: Sequence[Event] = (),
+    treatments: Sequence[Span] = (),
+    title: str = "T-score over time",
+) -> bytes:
+    """T-scores per site over time against the WHO bands, as SVG."""
+    if not _has_points(series):
+        return _no_data(title)
+
+    def draw(fig: Figure) -> None:
+        ax = _time_axes(fig, title, series, fractures, treatments)
+        values = _values(series)
+        # Show the whole WHO scale even for a normal result, so the distance to it is visible.
+        low, high = min(-4.5, min(values) - 0.5), max(2.0, max(values) + 0.5)
+        ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(MultipleLocator(1.0))
+        ax.set_ylabel("T-score")
+        _draw_who_bands(ax, low, high)
+        _legend(fig, _draw_series(ax, series) + _marker_notes(series))
+
+    return _render(title, draw)
+
+
+def bmd_chart(
+    series: Sequence[Series],
+    *,
+    bands: Sequence[Band] = (),
+    fractures: Sequence[Event] = (),
+    treatments: Sequence[Span] = (),
+    title: str = "Bone density (BMD) over time",
+) -> bytes:
+    """BMD in g/cm² per site over time with each baseline ± LSC band, as SVG."""
+    if not _has_points(series):
+        return _no_data(title)
+
+    def draw(fig: Figure) -> None:
+        ax = _time_axes(fig, title, series, fractures, treatments)
+        edges = [b.baseline - b.lsc for b in bands] + [b.baseline + b.lsc for b in bands]
+        values = _values(series) + edges
+        pad = max(0.1 * (max(values) - min(values)), 0.02)
+        ax.set_ylim(min(values) - pad, max(values) + pad)
+        ax.ticklabel_format(axis="y", useOffset=False)  # "0.85", never "+8.5e-1" offsets
+        ax.set_ylabel("BMD (g/cm²)")
+        handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands)
+        _legend(fig, handles + _marker_notes(series))
+
+    return _render(title, draw)
+
+
+def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") -> bytes:
+    """Self-reported pain (0–10) over time, as SVG."""
+    if not points:
+        return _no_data(title)
+    series = [Series("Pain score", tuple(points))]
+
+    def draw(fig: Figure) -> None:
+        ax = _time_axes(fig, title, series, (), ())
+        ax.set_ylim(-0.3, 10.3)  # the whole scale, with room for markers at 0 and 10
+        ax.yaxis.set_major_locator(MultipleLocator(2))
+        ax.set_ylabel("Pain (0\u201310)")
+        _draw_series(ax, series)  # one series: the title names it, no legend needed
+
+    return _render(title, draw)
+
+
+# Drawing ------------------------------------------------------------------------------------
+
+
+def _render(title: str, draw: Callable[[Figure], None], size=_SIZE) -> bytes:
+    with _LOCK, matplotlib.rc_context(_RC):
+        fig = Figure(figsize=size, layout="constrained")
+        FigureCanvasAgg(fig)
+        draw(fig)
+        buffer = io.BytesIO()
+        # No date in the metadata: identical data must give identical bytes.
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return _accessible(buffer.getvalue(), title)
+
+
+def _no_data(title: str) -> bytes:
+    def draw(fig: Figure) -> None:
+        fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=11, color="#555555")
+
+    return _render(title, draw, size=(_SIZE[0], 1.0))
+
+
+def _time_axes(fig, title, series, fractures, treatments) -> Axes:
+    """Axes with a date x axis spanning the data and events, with fractures and treatments."""
+    ax = fig.add_subplot()
+    ax.set_title(_plain(title))
+    dates = [p.date for s in series for p in s.points] + [f.date for f in fractures]
+    dates += [d for t in treatments for d in (t.start, t.end) if d is not None]
+    first, last = mdates.date2num(min(dates)), mdates.date2num(max(dates))
+    pad = max(0.04 * (last - first), 60.0)  # days; a lone scan still gets a readable axis
+    ax.set_xlim(first - pad, last + pad)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _draw_treatments(ax, treatments, last + pad)
+    _draw_fractures(ax, fractures)
+    return ax
+
+
+def _draw_who_bands(ax: Axes, low: float, high: float) -> None:
+    for (lower, upper, label, fill), (y, va) in zip(WHO_BANDS, _WHO_LABEL_AT, strict=True):
+        lower, upper = low if lower is None else lower, high if upper is None else upper
+        ax.axhspan(lower, upper, color=fill, linewidth=0, zorder=_Z_WHO)
+        # Under the data lines, so a label never hides a measurement.
+        ax.annotate(
+            label,
+            xy=(1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 2 if va == "bottom" else -2),
+            textcoords="offset points",
+            ha="right",
+            va=va,
+            fontsize=8,
+            color="#555555",
+            zorder=_Z_NOTE,
+        )
+
+
+def _draw_series(ax: Axes, series: Sequence[Series]) -> list[Artist]:
+    handles = []
+    # Style follows the position in the list, so a site keeps its look when another has no data.
+    for index, one in enumerate(series):
+        if not one.points:
+            continue
+        colour, linestyle, marker = _style(index)
+        points = sorted(one.points, key=lambda p: p.date)
+        (line,) = ax.plot(
+            _x(points),
+            [p.value for p in points],
+            label=_plain(one.label),
+            color=colour,
+            linestyle=linestyle,
+            linewidth=1.8,
+            marker=marker,
+            markersize=6,
+            zorder=_Z_DATA,
+        )
+        if other := [p for p in points if p.other_scanner]:
+            ax.plot(
+                _x(other),
+                [p.value for p in other],
+                linestyle="none",
+                marker=marker,
+                markersize=6,
+                markerfacecolor="white",
+                markeredgecolor=colour,
+                zorder=_Z_DATA + 0.1,
+            )
+        if significant := [p for p in points if p.significant]:
+            ax.plot(_x(significant), [p.value for p in significant], **_RING)
+        handles.append(line)
+    return handles
+
+
+def _marker_notes(series: Sequence[Series]) -> list[Artist]:
+    """Legend entries explaining hollow markers and rings, only when the chart has them."""
+    points = [p for s in series for p in s.points]
+    notes = []
+    if any(p.other_scanner for p in points):
+        notes.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=6,
+                markerfacecolor="white",
+                markeredgecolor="#444444",
+                label=OTHER_SCANNER,
+            )
+        )
+    if any(p.significant for p in points):
+        notes.append(Line2D([], [], label=SIGNIFICANT, **{**_RING, "markersize": 10}))
+    return notes
+
+
+def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -> list[Artist]:
+    colours = {s.label: _style(i)[0] for i, s in enumerate(series)}
+    handles = []
+    for band in bands:
+        colour = colours.get(band.series_label, "#666666")
+        low, high = band.baseline - band.lsc, band.baseline + band.lsc
+        ax.axhspan(low, high, color=colour, alpha=0.12, linewidth=0, zorder=_Z_SHADE)
+        ax.axhline(
+            band.baseline,
+            color=colour,
+            linestyle=(0, (4, 3)),
+            linewidth=0.9,
+            alpha=0.9,
+            zorder=_Z_NOTE,
+        )
+        label = _plain(f"Baseline ± LSC ({band.series_label})")
+        handles.append(
+            Patch(facecolor=colour, alpha=0.25, edgecolor=colour, linestyle="--", label=label)
+        )
+    return handles
+
+
+def _draw_fractures(ax: Axes, fractures: Sequence[Event]) -> None:
+    for fracture in fractures:
+        x = mdates.date2num(fracture.date)
+        ax.axvline(x, color="#333333", linestyle="--", linewidth=1.0, zorder=_Z_NOTE)
+        # Written along the line just left of it, from the top, where lines are usually sparse.
+        ax.annotate(
+            _plain(fracture.label),
+            xy=(x, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3, -4),
+            textcoords="offset points",
+            rotation=90,
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="#333333",
+            zorder=_Z_NOTE,
+        )
+
+
+def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> None:
+    for treatment in treatments:
+        start = mdates.date2num(treatment.start)
+        end = axis_end if treatment.end is None else mdates.date2num(treatment.end)
+        # Hatched, not tinted: a grey tint muddies the WHO colours under it.
+        ax.axvspan(
+            start,
+            end,
+            facecolor="none",
+            edgecolor="none",
+            hatch="////",
+            hatchcolor="#b4bcc4",
+            hatch_linewidth=0.5,
+            zorder=_Z_SHADE,
+        )
+        ax.annotate(
+            _plain(treatment.label),
+            xy=(start, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 3),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color="#3d4852",
+            zorder=_Z_NOTE,
+        )
+
+
+def _legend(fig: Figure, handles: list[Artist]) -> None:
+    # Below the plot, outside the axes: a legend never covers data.
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
+
+
+# Small helpers ------------------------------------------------------------------------------
+
+
+def _style(index: int) -> tuple[str, str, str]:
+    return (
+        _COLOURS[index % len(_COLOURS)],
+        _LINESTYLES[index % len(_LINESTYLES)],
+        _MARKERS[index % len(_MARKERS)],
+    )
+
+
+def _x(points: Sequence[Point]) -> list[float]:
+    return [mdates.date2num(p.date) for p in points]
+
+
+def _values(series: Sequence[Series]) -> list[float]:
+    return [p.value for s in series for p in s.points]
+
+
+def _has_points(series: Sequence[Series]) -> bool:
+    return any(s.points for s in series)
+
+
+def _plain(text: str) -> str:
+    # Labels come from clinic data; "$" would otherwise switch matplotlib into mathtext.
+    return text.replace("$", r"\$")
+
+
+def _accessible(svg: bytes, title: str) -> bytes:
+    """Give the root <svg> role="img", an aria-label and a <title> as its first child."""
+    text = svg.decode("utf-8")
+    start = text.index("<svg")
+    end = text.index(">", start)  # matplotlib's root attributes hold no ">"
+    opening = f'{text[start:end]} role="img" aria-label={quoteattr(title)}>'
+    heading = f"\n <title>{escape(title)}</title>"
+    return (text[:start] + opening + heading + text[end + 1 :]).encode("utf-8")
+
+
+def _canonical(value: object) -> object:
+    """Plain JSON-able form of chart data: dataclasses as tagged dicts, dates as ISO strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"type": type(value).__name__, **fields}
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"chart_key() cannot hash {type(value).__name__}")

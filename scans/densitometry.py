@@ -1,0 +1,956 @@
+"""Densitometry rules for DEXA scans, as plain typed functions on plain values.
+
+Each rule names its section of /work/shared/domain.md ("domain.md §n") and the source given
+there. No Django here: models, forms and views call these functions and store what they return.
+Display text uses the real minus sign (−, U+2212), as a densitometry report does.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+import statistics
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+MINUS = "\u2212"
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies (the Django models use the same codes as TextChoices values)
+# --------------------------------------------------------------------------------------------
+
+
+class Site(StrEnum):
+    LUMBAR_SPINE = "lumbar_spine"
+    FEMORAL_NECK = "femoral_neck"
+    TOTAL_HIP = "total_hip"
+    RADIUS_33 = "radius_33"
+
+
+# domain.md §2 (ISCD Official Positions 2019/2023): the sites that diagnose. The 33% radius is
+# only a fallback; the order here also breaks ties between equal lowest scores.
+DIAGNOSTIC_SITES: tuple[Site, ...] = (Site.LUMBAR_SPINE, Site.TOTAL_HIP, Site.FEMORAL_NECK)
+
+SITE_LABELS: dict[Site, str] = {
+    Site.LUMBAR_SPINE: "Lumbar spine L1–L4",
+    Site.FEMORAL_NECK: "Femoral neck",
+    Site.TOTAL_HIP: "Total hip",
+    Site.RADIUS_33: "33% radius",
+}
+
+
+def site_in_text(site: Site) -> str:
+    """A site's label inside a sentence: "total hip", "lumbar spine L1–L4"."""
+    label = SITE_LABELS[Site(site)]
+    return label[0].lower() + label[1:]
+
+
+LEFT = "left"
+RIGHT = "right"
+SIDES = (LEFT, RIGHT, "")  # "" = no side (the spine) or side not recorded
+
+
+class Manufacturer(StrEnum):
+    HOLOGIC = "hologic"
+    GE_LUNAR = "ge_lunar"
+    NORLAND = "norland"
+    OTHER = "other"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Menopause(StrEnum):
+    PRE = "pre"
+    PERI = "peri"
+    POST = "post"
+    NOT_APPLICABLE = "not_applicable"
+
+
+# --------------------------------------------------------------------------------------------
+# Rounding and display
+# --------------------------------------------------------------------------------------------
+
+
+def _round_half_away(value: float, places: int) -> float:
+    # Decimal on the shortest repr rounds what the user sees: −2.45 is −2.5, whereas the binary
+    # float −2.45 (−2.4500000000000002) or Python's round() (half to even) could disagree.
+    if not math.isfinite(value):
+        raise ValueError(f"A score or BMD must be a finite number, not {value}.")
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def round_score(x: float) -> float:
+    """A T- or Z-score rounded to one decimal, half away from zero, as scanners report it."""
+    # domain.md §1: classify on the score rounded to 0.1 (ROUND_HALF_UP is away from zero).
+    return _round_half_away(x, 1)
+
+
+def _number(value: float, places: int, *, plus: bool = False) -> str:
+    rounded = _round_half_away(value, places)
+    text = f"{abs(rounded):.{places}f}"
+    if rounded < 0:
+        return MINUS + text
+    return ("+" + text) if plus and rounded > 0 else text
+
+
+def format_score(x: float) -> str:
+    """A T- or Z-score for display: one decimal, with a real minus sign (−2.5)."""
+    return _number(round_score(x), 1)
+
+
+# --------------------------------------------------------------------------------------------
+# WHO categories and Z-score wording — domain.md §1 and §2
+# --------------------------------------------------------------------------------------------
+
+# domain.md §1 (WHO 1994 as restated by ISCD, PubMed 16731428): −1.0 itself is normal and
+# −2.5 itself is osteoporosis.
+NORMAL_T = -1.0
+OSTEOPOROSIS_T = -2.5
+# domain.md §2 (ISCD): Z ≤ −2.0 is below the expected range for age.
+BELOW_EXPECTED_Z = -2.0
+# domain.md §2: premenopausal women and men under 50 are assessed on Z-scores.
+Z_SCORE_AGE_LIMIT = 50
+
+
+class WhoCategory(StrEnum):
+    NORMAL = "normal"
+    LOW_BONE_MASS = "low_bone_mass"
+    OSTEOPOROSIS = "osteoporosis"
+    SEVERE = "severe_osteoporosis"
+
+
+# domain.md §1: ISCD prefers "low bone mass"; patients know "osteopenia", so show both.
+WHO_LABELS: dict[WhoCategory, str] = {
+    WhoCategory.NORMAL: "Normal",
+    WhoCategory.LOW_BONE_MASS: "Low bone mass (osteopenia)",
+    WhoCategory.OSTEOPOROSIS: "Osteoporosis",
+    WhoCategory.SEVERE: "Severe (established) osteoporosis",
+}
+
+
+class ZCategory(StrEnum):
+    WITHIN = "within_expected"
+    BELOW = "below_expected"
+
+
+Z_LABELS: dict[ZCategory, str] = {
+    ZCategory.WITHIN: "Within the expected range for age",
+    ZCategory.BELOW: "Below the expected range for age",
+}
+
+
+def who_category(t_score: float, *, fragility_fracture: bool = False) -> WhoCategory:
+    """The WHO category of a T-score, classified after rounding to one decimal (domain.md §1)."""
+    t = round_score(t_score)
+    if t >= NORMAL_T:
+        return WhoCategory.NORMAL
+    if t > OSTEOPOROSIS_T:
+        return WhoCategory.LOW_BONE_MASS
+    # domain.md §1: osteoporosis with at least one fragility fracture is severe (established).
+    return WhoCategory.SEVERE if fragility_fracture else WhoCategory.OSTEOPOROSIS
+
+
+def who_label(category: WhoCategory) -> str:
+    """The words shown for a WHO category, e.g. "Low bone mass (osteopenia)"."""
+    return WHO_LABELS[WhoCategory(category)]
+
+
+def z_category(z: float) -> ZCategory:
+    """Whether a Z-score is below or within the expected range for age (domain.md §2)."""
+    return ZCategory.BELOW if round_score(z) <= BELOW_EXPECTED_Z else ZCategory.WITHIN
+
+
+def z_label(category: ZCategory) -> str:
+    """The words shown for a Z-score category, e.g. "Below the expected range for age"."""
+    return Z_LABELS[ZCategory(category)]
+
+
+def uses_z_scores(*, sex: Sex, age: int, menopause: Menopause) -> bool:
+    """True when BMD is judged on Z-scores rather than WHO T-score categories (domain.md §2)."""
+    if sex == Sex.FEMALE:
+        if menopause == Menopause.PRE:
+            return True
+        # domain.md §2 (ISCD): WHO criteria may be used during the menopausal transition.
+        if menopause in (Menopause.PERI, Menopause.POST):
+            return False
+    # Men, and women whose menopausal status does not apply (e.g. after hysterectomy): by age.
+    return age < Z_SCORE_AGE_LIMIT
+
+
+# --------------------------------------------------------------------------------------------
+# Lumbar spine vertebrae — domain.md §2
+# --------------------------------------------------------------------------------------------
+
+# domain.md §2 (ISCD): at least two vertebrae must remain; a single vertebra is never used.
+MIN_VERTEBRAE = 2
+_VERTEBRA_TOKEN = re.compile(r"L([1-4])(?:-L?([1-4]))?")
+
+
+def parse_vertebrae(text: str) -> tuple[int, ...]:
+    """The lumbar vertebrae in "L1-L4", "L1–L4", "L2-4" or "L1,L2,L4", as sorted numbers."""
+    cleaned = re.sub(r"[\u2010-\u2015\u2212]", "-", text.strip().upper())
+    cleaned = re.sub(r"\s*-\s*", "-", cleaned)
+    tokens = [token for token in re.split(r"[,;/\s]+", cleaned) if token]
+    if not tokens:
+        raise ValueError("no vertebrae given")
+    numbers: set[int] = set()
+    for token in tokens:
+        match = _VERTEBRA_TOKEN.fullmatch(token)
+        if match is None:
+            raise ValueError(f"{token} is not a lumbar vertebra from L1 to L4")
+        first = int(match[1])
+        last = int(match[2] or first)
+        if last < first:
+            raise ValueError(f"the range {token} runs backwards")
+        numbers.update(range(first, last + 1))
+    return tuple(sorted(numbers))
+
+
+def vertebrae_label(vertebrae: str) -> str:
+    """The vertebrae for display: "L1–L4", "L1, L2, L4"; blank means the usual L1–L4."""
+    if not vertebrae.strip():
+        return "L1–L4"
+    try:
+        numbers = parse_vertebrae(vertebrae)
+    except ValueError:
+        return vertebrae.strip()
+    contiguous = numbers == tuple(range(numbers[0], numbers[-1] + 1))
+    if len(numbers) > 1 and contiguous:
+        return f"L{numbers[0]}–L{numbers[-1]}"
+    return ", ".join(f"L{n}" for n in numbers)
+
+
+def spine_vertebrae_warning(vertebrae: str) -> str | None:
+    """A warning when the spine result rests on fewer than two vertebrae or cannot be read."""
+    # Blank means "not recorded": the scanner's standard L1–L4 is assumed, no warning.
+    if not vertebrae.strip():
+        return None
+    try:
+        numbers = parse_vertebrae(vertebrae)
+    except ValueError as error:
+        return (
+            f'The vertebrae "{vertebrae.strip()}" could not be read ({error}): '
+            'write them like "L1-L4" or "L1,L2,L4".'
+        )
+    if len(numbers) < MIN_VERTEBRAE:
+        return (
+            f"Only one vertebra (L{numbers[0]}) was used: "
+            "a single vertebra is never used for diagnosis."
+        )
+    return None
+
+
+def _single_vertebra(vertebrae: str) -> bool:
+    try:
+        return bool(vertebrae.strip()) and len(parse_vertebrae(vertebrae)) < MIN_VERTEBRAE
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnosis from one visit's measurements — domain.md §1 and §2
+# --------------------------------------------------------------------------------------------
+
+
+class Basis(StrEnum):
+    T_SCORE = "t_score"
+    Z_SCORE = "z_score"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    site: Site
+    side: str  # "left", "right" or ""
+    bmd: float  # g/cm², 3 decimals
+    t_score: float | None
+    z_score: float | None
+    vertebrae: str = ""  # lumbar spine only, e.g. "L1-L4" or "L1,L2,L4"; blank = L1–L4
+
+    def __post_init__(self) -> None:
+        if self.side not in SIDES:
+            raise ValueError(f'Side must be "left", "right" or blank, not "{self.side}".')
+        if not math.isfinite(self.bmd) or self.bmd <= 0:
+            raise ValueError(f"BMD must be a positive number of g/cm², not {self.bmd}.")
+
+    def score(self, basis: Basis) -> float | None:
+        """The T- or Z-score this measurement contributes on the given basis."""
+        return self.t_score if basis == Basis.T_SCORE else self.z_score
+
+    @property
+    def place(self) -> str:
+        """Where it was measured, in running text: "left femoral neck", "lumbar spine L1–L4"."""
+        if self.site == Site.LUMBAR_SPINE:
+            return f"lumbar spine {vertebrae_label(self.vertebrae)}"
+        site = site_in_text(self.site)
+        return f"{self.side} {site}" if self.side else site
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    basis: Basis
+    category: WhoCategory | ZCategory
+    site: Site
+    side: str
+    score: float  # rounded to one decimal
+    summary: str
+    notes: tuple[str, ...] = ()
+    vertebrae: str = ""
+
+    @property
+    def label(self) -> str:
+        """The category in words, e.g. "Osteoporosis" or "Below the expected range for age"."""
+        if self.basis == Basis.T_SCORE:
+            return who_label(WhoCategory(self.category))
+        return z_label(ZCategory(self.category))
+
+
+def diagnose(
+    measurements: Iterable[Measurement],
+    *,
+    sex: Sex,
+    age: int,
+    menopause: Menopause,
+    fragility_fracture: bool,
+    radius_indicated: bool = False,
+) -> Diagnosis | None:
+    """The densitometric diagnosis of one visit, on the lowest diagnostic score (domain.md §2)."""
+    basis = Basis.Z_SCORE if uses_z_scores(sex=sex, age=age, menopause=menopause) else Basis.T_SCORE
+    score_name = "Z-score" if basis == Basis.Z_SCORE else "T-score"
+    scored = [m for m in measurements if m.score(basis) is not None]
+    notes: list[str] = []
+
+    central: list[Measurement] = []
+    for m in scored:
+        if m.site not in DIAGNOSTIC_SITES:
+            continue
+        if m.site == Site.LUMBAR_SPINE:
+            warning = spine_vertebrae_warning(m.vertebrae)
+            # domain.md §2 (ISCD): a single vertebra is never used, so that spine result is
+            # left out; an unreadable list is kept (the scanner reported it) but flagged.
+            if _single_vertebra(m.vertebrae):
+                notes.append(f"{warning} The lumbar spine result was left out.")
+                continue
+            if warning:
+                notes.append(warning)
+        central.append(m)
+
+    # domain.md §2: the 33% radius diagnoses only when hip and spine cannot be used, or when it
+    # is indicated (hyperparathyroidism, very obese patients); then it joins the other sites.
+    radius = [m for m in scored if m.site == Site.RADIUS_33]
+    candidates = central
+    if radius and not central:
+        candidates = radius
+        notes.append(f"The 33% radius was used because no hip or spine {score_name} was available.")
+    elif radius and radius_indicated:
+        candidates = central + radius
+        notes.append(
+            "The 33% radius was included because it is indicated "
+            "(hyperparathyroidism or a very obese patient)."
+        )
+    if not candidates:
+        return None
+
+    # domain.md §2: diagnose on the lowest score; both hips count, each side separately.
+    site_order = [*DIAGNOSTIC_SITES, Site.RADIUS_33]
+    lowest = min(candidates, key=lambda m: (round_score(m.score(basis)), site_order.index(m.site)))
+    score = round_score(lowest.score(basis))
+
+    category: WhoCategory | ZCategory
+    if basis == Basis.Z_SCORE:
+        category = z_category(score)
+        label = z_label(category)
+        # domain.md §2 (ISCD): in this group osteoporosis is not diagnosed on BMD alone.
+        notes.append(
+            "Z-scores are used for premenopausal women and men under 50: "
+            "osteoporosis is not diagnosed on BMD alone."
+        )
+    else:
+        category = who_category(score, fragility_fracture=fragility_fracture)
+        label = who_label(category)
+        if sex == Sex.FEMALE and menopause == Menopause.PERI:
+            notes.append("Menopausal transition: WHO categories on T-scores are used.")
+
+    summary = f"{label}: lowest {score_name} {format_score(score)} at the {lowest.place}"
+    if category == WhoCategory.SEVERE:
+        summary += ", with a fragility fracture"
+    return Diagnosis(
+        basis=basis,
+        category=category,
+        site=lowest.site,
+        side=lowest.side,
+        score=score,
+        summary=summary + ".",
+        notes=tuple(notes),
+        vertebrae=lowest.vertebrae,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Precision and least significant change — domain.md §4
+# --------------------------------------------------------------------------------------------
+
+# domain.md §4 (ISCD precision calculator; Glüer 1995, PubMed 7492865): LSC at 95% confidence
+# is 1.96 × √2 × RMS-SD, and a study needs at least 27 degrees of freedom.
+LSC_FACTOR = 2.77
+MIN_DEGREES_OF_FREEDOM = 27
+
+# domain.md §4: ISCD minimum acceptable precision per technologist, (%CV, LSC %). Use with care
+# (one secondary source): it stands in, labelled, until the device has its own assessment.
+DEFAULT_PRECISION_PERCENT: dict[Site, tuple[float, float]] = {
+    Site.LUMBAR_SPINE: (1.9, 5.3),
+    Site.TOTAL_HIP: (1.8, 5.0),
+    Site.FEMORAL_NECK: (2.5, 6.9),
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A scanner's precision at one site; measured values are kept unrounded."""
+
+    rms_sd: float | None  # g/cm²
+    lsc: float | None  # g/cm²
+    cv_percent: float | None
+    lsc_percent: float | None
+    measured: bool
+    patients: int = 0
+    degrees_of_freedom: int = 0
+
+    @property
+    def description(self) -> str:
+        """The precision in words, e.g. "RMS-SD 0.012 g/cm², LSC 0.033 g/cm² (%CV 1.3%)"."""
+        if self.measured and self.rms_sd is not None and self.lsc is not None:
+            text = f"RMS-SD {self.rms_sd:.3f} g/cm², LSC {self.lsc:.3f} g/cm²"
+            if self.cv_percent is not None:
+                text += f" (%CV {_number(self.cv_percent, 1)}%)"
+            return text
+        if self.lsc_percent is not None:
+            text = f"default, not measured: LSC {_number(self.lsc_percent, 1)}%"
+            if self.cv_percent is not None:
+                text += f" (%CV {_number(self.cv_percent, 1)}%)"
+            return text
+        return "no precision known"
+
+
+def precision_from_study(groups: Sequence[Sequence[float]]) -> Precision:
+    """Precision (RMS-SD, LSC, %CV) from repeat scans, one group of 2 or 3 BMDs per patient."""
+    for number, group in enumerate(groups, start=1):
+        if len(group) < 2:
+            scans = "no scan" if not group else "only one scan"
+            raise ValueError(
+                f"Patient {number} has {scans}: every patient in a precision study "
+                "needs 2 or 3 scans, repositioned between scans."
+            )
+        for value in group:
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(
+                    f"Patient {number} has a BMD of {value} g/cm²: every BMD must be above zero."
+                )
+    degrees_of_freedom = sum(len(group) - 1 for group in groups)
+    if degrees_of_freedom < MIN_DEGREES_OF_FREEDOM:
+        raise ValueError(
+            f"A precision study needs at least {MIN_DEGREES_OF_FREEDOM} degrees of freedom "
+            "(30 patients scanned twice or 15 three times); "
+            f"this one has {degrees_of_freedom}."
+        )
+    # domain.md §4: SDⱼ² = Σ(x − x̄)² / (kⱼ − 1) (statistics.variance divides by k − 1), and
+    # RMS-SD = sqrt(Σ SDⱼ² / m), in g/cm² as ISCD prefers.
+    rms_sd = math.sqrt(sum(statistics.variance(group) for group in groups) / len(groups))
+    mean_bmd = statistics.fmean(value for group in groups for value in group)
+    cv_percent = rms_sd / mean_bmd * 100
+    return Precision(
+        rms_sd=rms_sd,
+        lsc=LSC_FACTOR * rms_sd,
+        cv_percent=cv_percent,
+        lsc_percent=LSC_FACTOR * cv_percent,
+        measured=True,
+        patients=len(groups),
+        degrees_of_freedom=degrees_of_freedom,
+    )
+
+
+def default_precision(site: Site) -> Precision:
+    """The labelled ISCD default for a device without its own assessment (domain.md §4)."""
+    if site not in DEFAULT_PRECISION_PERCENT:
+        # domain.md gives no default for the radius: say so rather than invent one.
+        return Precision(rms_sd=None, lsc=None, cv_percent=None, lsc_percent=None, measured=False)
+    cv_percent, lsc_percent = DEFAULT_PRECISION_PERCENT[site]
+    return Precision(
+        rms_sd=None, lsc=None, cv_percent=cv_percent, lsc_percent=lsc_percent, measured=False
+    )
+
+
+def lsc_g_cm2(precision: Precision, baseline_bmd: float) -> float | None:
+    """The LSC in g/cm²: measured as is, or a default percentage of the baseline BMD."""
+    if precision.lsc is not None:
+        return precision.lsc
+    if precision.lsc_percent is not None:
+        return _round_half_away(precision.lsc_percent / 100 * baseline_bmd, 3)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Standardized BMD across manufacturers — domain.md §6 (use with care)
+# --------------------------------------------------------------------------------------------
+
+# domain.md §6: sBMD (mg/cm²) = 1000 × (a + b × BMD). Total hip: Hanson 1997 / ICSBM;
+# femoral neck: Lu 2001 (PubMed 11446558). Values are (a, b).
+SBMD_HIP: dict[tuple[Site, Manufacturer], tuple[float, float]] = {
+    (Site.FEMORAL_NECK, Manufacturer.HOLOGIC): (0.019, 1.087),
+    (Site.FEMORAL_NECK, Manufacturer.GE_LUNAR): (-0.023, 0.939),
+    (Site.FEMORAL_NECK, Manufacturer.NORLAND): (0.006, 0.985),
+    (Site.TOTAL_HIP, Manufacturer.HOLOGIC): (0.006, 1.008),
+    (Site.TOTAL_HIP, Manufacturer.GE_LUNAR): (-0.031, 0.979),
+    (Site.TOTAL_HIP, Manufacturer.NORLAND): (0.026, 1.012),
+}
+# domain.md §6 (Hui 1997): spine sBMD (g/cm²) = slope × (BMD − centre) + 1.0436.
+SBMD_SPINE: dict[Manufacturer, tuple[float, float]] = {
+    Manufacturer.HOLOGIC: (1.0550, 0.972),
+    Manufacturer.GE_LUNAR: (0.9683, 1.100),
+    Manufacturer.NORLAND: (0.9743, 0.969),
+}
+SBMD_SPINE_MEAN = 1.0436
+
+
+def _standardized_g_cm2(manufacturer: Manufacturer, site: Site, bmd: float) -> float | None:
+    if site == Site.LUMBAR_SPINE and manufacturer in SBMD_SPINE:
+        slope, centre = SBMD_SPINE[manufacturer]
+        return slope * (bmd - centre) + SBMD_SPINE_MEAN
+    if (site, manufacturer) in SBMD_HIP:
+        a, b = SBMD_HIP[(site, manufacturer)]
+        return a + b * bmd
+    return None
+
+
+def standardized_bmd(manufacturer: Manufacturer, site: Site, bmd: float) -> float | None:
+    """Standardized BMD in mg/cm² (one decimal), or None for the radius or another maker."""
+    value = _standardized_g_cm2(manufacturer, site, bmd)
+    return None if value is None else _round_half_away(1000 * value, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Serial change — domain.md §3, §4 and §6
+# --------------------------------------------------------------------------------------------
+
+DAYS_PER_YEAR = 365.25
+# Annualizing a change over a few months multiplies precision error (a 0.5% wobble over three
+# months reads as 2%/year), and ISCD intervals are 1–2 years; below six months: no rate.
+MIN_YEARS_FOR_ANNUAL_RATE = 0.5
+
+
+class Comparability(StrEnum):
+    SAME_DEVICE = "same_device"
+    SAME_MANUFACTURER = "same_manufacturer"
+    CROSS_MANUFACTURER = "cross_manufacturer"
+    NOT_COMPARABLE = "not_comparable"
+
+
+class Direction(StrEnum):
+    LOSS = "loss"
+    GAIN = "gain"
+    NO_SIGNIFICANT_CHANGE = "no_significant_change"
+    NOT_JUDGED = "not_judged"
+
+
+@dataclass(frozen=True)
+class ScanPoint:
+    date: date
+    bmd: float  # g/cm², as reported by the scanner
+    manufacturer: Manufacturer
+    device_id: Hashable
+
+
+@dataclass(frozen=True)
+class Change:
+    """BMD change between two scans at one site.
+
+    Across manufacturers (standardized) the delta and percent are on the sBMD scale, converted
+    from mg/cm² back to g/cm², so they are comparable in size to a same-scanner change.
+    """
+
+    delta_g_cm2: float | None  # later − earlier, 3 decimals; None when not comparable
+    percent: float | None  # of the earlier value, 1 decimal
+    years: float  # 2 decimals
+    percent_per_year: float | None  # None under MIN_YEARS_FOR_ANNUAL_RATE apart
+    comparability: Comparability
+    significant: bool | None  # None = cannot be judged
+    direction: Direction
+    explanation: str
+    precision_is_default: bool  # the LSC used is the ISCD default, not measured
+    lsc_g_cm2: float | None = None  # the LSC the change was judged against, if any
+    standardized: bool = False  # delta and percent are on the sBMD scale
+
+
+def _grams(value: float, *, plus: bool = False) -> str:
+    return f"{_number(value, 3, plus=plus)} g/cm²"
+
+
+def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Precision) -> Change:
+    """The change in BMD between two scans, judged against the LSC only on the same scanner."""
+    if later.date < earlier.date:
+        raise ValueError(
+            f"The later scan ({later.date.isoformat()}) is dated before the earlier scan "
+            f"({earlier.date.isoformat()})."
+        )
+    years = (later.date - earlier.date).days / DAYS_PER_YEAR
+
+    # domain.md §3: compare BMD in g/cm² on the same scanner; a new scanner needs a new
+    # precision assessment, so only the same device can be judged against its LSC.
+    before, after = earlier.bmd, later.bmd
+    if earlier.device_id == later.device_id:
+        comparability = Comparability.SAME_DEVICE
+    elif earlier.manufacturer == later.manufacturer != Manufacturer.OTHER:
+        comparability = Comparability.SAME_MANUFACTURER
+    else:
+        # domain.md §6: different manufacturers meet only on the standardized (sBMD) scale.
+        standard_before = _standardized_g_cm2(earlier.manufacturer, site, earlier.bmd)
+        standard_after = _standardized_g_cm2(later.manufacturer, site, later.bmd)
+        if standard_before is None or standard_after is None:
+            return Change(
+                delta_g_cm2=None,
+                percent=None,
+                years=_round_half_away(years, 2),
+                percent_per_year=None,
+                comparability=Comparability.NOT_COMPARABLE,
+                significant=None,
+                direction=Direction.NOT_JUDGED,
+                explanation=(
+                    "Not comparable: a different scanner, and no standardized BMD exists "
+                    f"for this manufacturer at the {site_in_text(site)}."
+                ),
+                precision_is_default=False,
+            )
+        comparability = Comparability.CROSS_MANUFACTURER
+        before, after = standard_before, standard_after
+
+    delta = _round_half_away(after - before, 3)
+    percent = (after - before) / before * 100
+    per_year = None
+    if years >= MIN_YEARS_FOR_ANNUAL_RATE:
+        per_year = _round_half_away(percent / years, 1)
+
+    significant: bool | None = None
+    direction = Direction.NOT_JUDGED
+    lsc: float | None = None
+    if comparability == Comparability.CROSS_MANUFACTURER:
+        # domain.md §6 (Fan 2010): the conversion error of 4–7% exceeds most LSCs.
+        explanation = (
+            "Approximate: different manufacturer (compared through standardized BMD, "
+            "Fan 2010 error 4–7%); not judged significant."
+        )
+    elif comparability == Comparability.SAME_MANUFACTURER:
+        explanation = (
+            "Different scanner of the same manufacturer: compared but not judged "
+            "significant without cross-calibration."
+        )
+    elif (lsc := lsc_g_cm2(precision, earlier.bmd)) is None:
+        explanation = "No least significant change known for this site: not judged."
+    else:
+        # Both at the 0.001 g/cm² the report shows, so that a change reading "0.033" against
+        # an LSC reading "0.033" is judged equal, i.e. significant (domain.md §3: at least).
+        lsc = _round_half_away(lsc, 3)
+        significant, direction, explanation = _judge(delta, percent, lsc, precision)
+
+    return Change(
+        delta_g_cm2=delta,
+        percent=_round_half_away(percent, 1),
+        years=_round_half_away(years, 2),
+        percent_per_year=per_year,
+        comparability=comparability,
+        significant=significant,
+        direction=direction,
+        explanation=explanation,
+        precision_is_default=lsc is not None and not precision.measured,
+        lsc_g_cm2=lsc,
+        standardized=comparability == Comparability.CROSS_MANUFACTURER,
+    )
+
+
+def _judge(
+    delta: float, percent: float, lsc: float, precision: Precision
+) -> tuple[bool, Direction, str]:
+    # domain.md §3 (ISCD): a change is real only when it is at least the LSC.
+    significant = abs(delta) >= lsc
+    if precision.measured:
+        lsc_of = f"the least significant change of {_grams(lsc)} for this scanner and site"
+        lsc_in = f"the least significant change ({_grams(lsc)})"
+    else:
+        # domain.md §4: a default LSC is always labelled as such.
+        default = "not measured on this scanner"
+        if precision.lsc_percent is not None:
+            default = f"{_number(precision.lsc_percent, 1)}%, {default}"
+        lsc_of = f"the default least significant change of {_grams(lsc)} ({default})"
+        lsc_in = f"the default least significant change ({_grams(lsc)}, {default})"
+
+    if not significant:
+        explanation = (
+            f"Change of {_grams(delta, plus=True)} is within {lsc_in}: no significant change."
+        )
+        return False, Direction.NO_SIGNIFICANT_CHANGE, explanation
+    verb = "exceeds" if abs(delta) > lsc else "reaches"
+    what = "Loss" if delta < 0 else "Gain"
+    explanation = (
+        f"{what} of {_grams(abs(delta))} ({_number(percent, 1, plus=True)}%) {verb} {lsc_of}."
+    )
+    return True, Direction.LOSS if delta < 0 else Direction.GAIN, explanation
+
+
+# --------------------------------------------------------------------------------------------
+# Checking a reported hip T-score — domain.md §5
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    mean: float  # young-adult mean BMD, g/cm² (Hologic scale)
+    sd: float
+    use_with_care: bool
+    source: str
+
+
+# domain.md §5: NHANES III White women aged 20–29 (Looker 1998, Osteoporos Int 8:468), on the
+# Hologic scale. The total hip pair rests on one implementation: use with care.
+REFERENCES: dict[Site, Reference] = {
+    Site.FEMORAL_NECK: Reference(0.858, 0.120, False, "NHANES III (Looker 1998)"),
+    Site.TOTAL_HIP: Reference(0.942, 0.122, True, "NHANES III (Looker 1998)"),
+}
+# domain.md §5: a difference of more than 0.3 suggests a typing error or another database.
+T_SCORE_TOLERANCE = Decimal("0.3")
+
+
+def reference_t_score(
+    site: Site, bmd: float, *, manufacturer: Manufacturer | None = None
+) -> float | None:
+    """The NHANES III T-score for a Hologic-scale hip BMD; None for other sites or makers."""
+    reference = REFERENCES.get(site)
+    # domain.md §5: the values are on the Hologic scale; no spine reference (makers differ).
+    if reference is None or manufacturer not in (None, Manufacturer.HOLOGIC):
+        return None
+    return round_score((bmd - reference.mean) / reference.sd)
+
+
+def t_score_consistency_warning(
+    site: Site, bmd: float, reported_t: float, *, manufacturer: Manufacturer | None = None
+) -> str | None:
+    """A warning when a reported hip T-score is more than 0.3 from the one its BMD gives."""
+    expected = reference_t_score(site, bmd, manufacturer=manufacturer)
+    if expected is None:
+        return None
+    reported = round_score(reported_t)
+    # Decimal, because in floats −1.0 − (−1.3) is 0.30000000000000004 and would warn.
+    if abs(Decimal(repr(reported)) - Decimal(repr(expected))) <= T_SCORE_TOLERANCE:
+        return None
+    reference = "the NHANES III reference"
+    if REFERENCES[site].use_with_care:
+        reference += f" for the {site_in_text(site)}, to be used with care"
+    return (
+        f"Reported T-score {format_score(reported)} does not fit BMD {_grams(bmd)} "
+        f"(expected about {format_score(expected)} on {reference}): "
+        "check for a typing error or another reference database."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Vertebral fractures — domain.md §7
+# --------------------------------------------------------------------------------------------
+
+GENANT_LABELS: dict[int, str] = {
+    0: "Grade 0 (normal)",
+    1: "Grade 1 (mild)",
+    2: "Grade 2 (moderate)",
+    3: "Grade 3 (severe)",
+}
+# domain.md §7 (ISCD 2013/2019): VFA ages, and the height losses in cm.
+VFA_AGE = {Sex.FEMALE: 70, Sex.MALE: 80}
+VFA_HISTORICAL_LOSS_CM = Decimal("4")
+VFA_PROSPECTIVE_PROMPT_CM = Decimal("2")
+
+
+def genant_grade(height_reduction_percent: float) -> int:
+    """The Genant semiquantitative grade (0–3) for a vertebral height reduction in percent."""
+    if not (math.isfinite(height_reduction_percent) and 0 <= height_reduction_percent <= 100):
+        raise ValueError(
+            f"Height reduction must be a percentage from 0 to 100, not {height_reduction_percent}."
+        )
+    # domain.md §7 (Genant): grade 0 is below 20%, so 20% is mild; the 25% and 40% boundaries
+    # belong to the lower grade (25% is mild, 40% moderate), a documented choice.
+    if height_reduction_percent < 20:
+        return 0
+    if height_reduction_percent <= 25:
+        return 1
+    if height_reduction_percent <= 40:
+        return 2
+    return 3
+
+
+@dataclass(frozen=True)
+class VfaIndication:
+    indicated: bool
+    reasons: tuple[str, ...] = ()
+    prompts: tuple[str, ...] = ()
+
+
+def _cm(value: float) -> Decimal:
+    # Decimal on the entered value, so that 4.0 cm is exactly 4 and not above it.
+    return Decimal(repr(value))
+
+
+def vfa_indication(
+    *,
+    lowest_t: float | None,
+    sex: Sex,
+    age: int,
+    historical_height_loss_cm: float | None,
+    prospective_height_loss_cm: float | None,
+    self_reported_vertebral_fracture: bool,
+    glucocorticoids: bool,
+) -> VfaIndication:
+    """Whether vertebral fracture assessment is indicated, with reasons (domain.md §7)."""
+    # domain.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
+    if lowest_t is None or round_score(lowest_t) >= NORMAL_T:
+        return VfaIndication(indicated=False)
+
+    criteria: list[str] = []
+    if age >= VFA_AGE[sex]:
+        who = "Woman" if sex == Sex.FEMALE else "Man"
+        criteria.append(f"{who} aged {age} ({VFA_AGE[sex]} or over).")
+    if (
+        historical_height_loss_cm is not None
+        and _cm(historical_height_loss_cm) > VFA_HISTORICAL_LOSS_CM
+    ):
+        criteria.append(
+            f"Historical height loss of {historical_height_loss_cm:.1f} cm (over 4 cm)."
+        )
+    if self_reported_vertebral_fracture:
+        criteria.append("Self-reported vertebral fracture, not documented.")
+    if glucocorticoids:
+        criteria.append(
+            "Glucocorticoids, 5 mg/day prednisone-equivalent or more for 3 months or more."
+        )
+
+    # domain.md §7: the 2007 prospective trigger, which also required low T, is a prompt only.
+    prompts: list[str] = []
+    if (
+        prospective_height_loss_cm is not None
+        and _cm(prospective_height_loss_cm) > VFA_PROSPECTIVE_PROMPT_CM
+    ):
+        prompts.append(
+            f"Prospective height loss of {prospective_height_loss_cm:.1f} cm (over 2 cm): "
+            "consider VFA (an older, 2007 ISCD trigger, not a current indication)."
+        )
+
+    reasons = ()
+    if criteria:
+        reasons = (f"T-score {format_score(lowest_t)} is below −1.0.", *criteria)
+    return VfaIndication(indicated=bool(criteria), reasons=reasons, prompts=tuple(prompts))
+
+
+# --------------------------------------------------------------------------------------------
+# Treatment thresholds and monitoring — domain.md §8 (NOF/BHOF)
+# --------------------------------------------------------------------------------------------
+
+# domain.md §8 (NOF/BHOF): FRAX 10-year probability thresholds, in percent.
+FRAX_HIP_THRESHOLD = 3.0
+FRAX_MAJOR_THRESHOLD = 20.0
+# domain.md §8 lists these three sites for the T-score thresholds (not the radius).
+TREATMENT_SITES = DIAGNOSTIC_SITES
+
+
+@dataclass(frozen=True)
+class TreatmentConsideration:
+    consider: bool
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def treatment_consideration(
+    *,
+    hip_or_vertebral_fracture: bool,
+    t_scores: Mapping[Site, float],
+    frax_major: float | None,
+    frax_hip: float | None,
+) -> TreatmentConsideration:
+    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons (domain.md §8)."""
+    for name, value in (("major osteoporotic", frax_major), ("hip", frax_hip)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
+            raise ValueError(f"The FRAX {name} probability must be 0–100%, not {value}.")
+
+    reasons: list[str] = []
+    notes: list[str] = []
+    if hip_or_vertebral_fracture:
+        reasons.append("A hip or vertebral fracture.")
+
+    low_bone_mass = False
+    for site in TREATMENT_SITES:
+        if site not in t_scores:
+            continue
+        t = round_score(t_scores[site])
+        place = site_in_text(site)
+        if t <= OSTEOPOROSIS_T:
+            reasons.append(f"T-score {format_score(t)} at the {place} (−2.5 or below).")
+        elif t < NORMAL_T:
+            low_bone_mass = True
+
+    # domain.md §8: with low bone mass, FRAX decides; FRAX itself is entered, never computed.
+    if low_bone_mass:
+        if frax_hip is not None and frax_hip >= FRAX_HIP_THRESHOLD:
+            reasons.append(
+                f"Low bone mass with a FRAX 10-year hip fracture probability of "
+                f"{_number(frax_hip, 1)}% (3% or more)."
+            )
+        if frax_major is not None and frax_major >= FRAX_MAJOR_THRESHOLD:
+            reasons.append(
+                f"Low bone mass with a FRAX 10-year major osteoporotic fracture probability "
+                f"of {_number(frax_major, 1)}% (20% or more)."
+            )
+        if frax_hip is None and frax_major is None:
+            notes.append(
+                "FRAX not recorded: with low bone mass, treatment depends on the 10-year "
+                "fracture probability."
+            )
+    return TreatmentConsideration(
+        consider=bool(reasons), reasons=tuple(reasons), notes=tuple(notes)
+    )
+
+
+@dataclass(frozen=True)
+class ScanIntervals:
+    """Months until the next DXA: a clinic setting (domain.md §8)."""
+
+    untreated_months: int = 24  # not in domain.md: a clinic choice, kept configurable
+    on_treatment_months: int = 24  # domain.md §8: every 1–2 years on therapy (use with care)
+    glucocorticoid_months: int = 12  # domain.md §8: one year is common practice
+
+
+DEFAULT_INTERVALS = ScanIntervals()
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day some months later, clamped to the month's end (29 Feb → 28 Feb)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def next_scan_due(
+    last_scan: date,
+    *,
+    on_treatment: bool,
+    glucocorticoids: bool,
+    intervals: ScanIntervals = DEFAULT_INTERVALS,
+) -> date:
+    """When the next DXA is due; long-term glucocorticoids take the shortest interval."""
+    if glucocorticoids:
+        months = intervals.glucocorticoid_months
+    elif on_treatment:
+        months = intervals.on_treatment_months
+    else:
+        months = intervals.untreated_months
+    return add_months(last_scan, months)

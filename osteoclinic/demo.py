@@ -1,12 +1,33 @@
-"""The demo clinic: named users and patients, created idempotently by `seed_demo`."""
+"""The demo clinic: named users and patients, created idempotently by `seed_demo`.
+
+Numbers are made up but clinically coherent: hip T-scores fit their BMD on the NHANES III
+reference (domain.md §5), and the changes are sized against realistic LSCs.
+"""
 
 import datetime
+import random
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from patients.access import CLINICIANS, EDITORS
-from patients.models import Menopause, Patient, Sex
+from patients.models import (
+    DatePrecision,
+    Detection,
+    DrugClass,
+    Fracture,
+    FractureSite,
+    HeightMeasurement,
+    Mechanism,
+    Menopause,
+    Patient,
+    Sex,
+    Treatment,
+)
+from patients.signals import announce_record_changed
+from scans import densitometry
+from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
 
 PASSWORD = "bones-demo-2026"
 LOGINS = (
@@ -16,6 +37,7 @@ LOGINS = (
     ("pete", "patient"),
     ("admin", "superuser"),
 )
+date = datetime.date
 
 
 def _user(username: str, *, first: str, last: str, **flags) -> User:
@@ -34,6 +56,68 @@ def _patient(mrn: str, **fields) -> Patient:
     return patient
 
 
+def _device(manufacturer: str, model: str, serial: str, location: str) -> Device:
+    device, _ = Device.objects.get_or_create(
+        manufacturer=manufacturer, serial=serial, defaults={"model": model, "location": location}
+    )
+    return device
+
+
+def _scan(patient, device, day, sites, *, status=ScanStatus.RELEASED, reviewer=None):
+    """A scan with its sites: (site, side, bmd, t, z). Skipped when it already exists."""
+    scan, created = DexaScan.objects.get_or_create(
+        patient=patient,
+        device=device,
+        date=day,
+        entered_in_error=False,
+        defaults={"status": status, "operator": "RT Demo", "reviewed_by": reviewer},
+    )
+    if created:
+        SiteMeasurement.objects.bulk_create(
+            SiteMeasurement(
+                scan=scan,
+                site=site,
+                side=side,
+                vertebrae="L1-L4" if site == "lumbar_spine" else "",
+                bmd=Decimal(str(bmd)),
+                t_score=Decimal(str(t)),
+                z_score=None if z is None else Decimal(str(z)),
+            )
+            for site, side, bmd, t, z in sites
+        )
+    return scan
+
+
+def _hip_t(site: str, bmd: float) -> float:
+    return densitometry.round_score(densitometry.reference_t_score(densitometry.Site(site), bmd))
+
+
+def _precision_study(device: Device, site: str, day: datetime.date) -> None:
+    if PrecisionStudy.objects.filter(device=device, site=site).exists():
+        return
+    rng = random.Random(f"{device.serial}-{site}")
+    groups = []
+    for _ in range(30):
+        true = rng.uniform(0.7, 1.1)
+        groups.append([round(true + rng.gauss(0, 0.009), 3) for _ in range(2)])
+    result = densitometry.precision_from_study(groups)
+    PrecisionStudy.objects.create(
+        device=device,
+        site=site,
+        date=day,
+        values=groups,
+        patients=result.patients,
+        degrees_of_freedom=result.degrees_of_freedom,
+        rms_sd=Decimal(f"{result.rms_sd:.4f}"),
+        lsc=Decimal(f"{result.lsc:.4f}"),
+        cv_percent=Decimal(f"{result.cv_percent:.2f}"),
+    )
+
+
+def _once(model, patient, **fields):
+    model.objects.get_or_create(patient=patient, **fields)
+
+
 @transaction.atomic
 def seed() -> None:
     """Create or refresh every demo user and patient."""
@@ -43,25 +127,222 @@ def seed() -> None:
     eddie.groups.add(Group.objects.get(name=EDITORS))
     _user("admin", first="Ada", last="Admin", is_staff=True, is_superuser=True)
 
-    paula_user = _user("paula", first="Paula", last="Fischer")
-    pete_user = _user("pete", first="Pete", last="Okafor")
-    _patient(
+    hologic = _device("hologic", "Horizon A", "H-4471", "Main clinic")
+    lunar = _device("ge_lunar", "Prodigy", "GE-2210", "Outreach clinic")
+    _device("norland", "XR-800", "N-0815", "Former scanner, retired")
+    _precision_study(hologic, "lumbar_spine", date(2021, 9, 1))
+    _precision_study(hologic, "total_hip", date(2021, 9, 1))
+
+    _seed_paula(alice, hologic)
+    _seed_pete(alice, lunar)
+    _seed_clinic(alice, hologic, lunar)
+    # The demo data is written directly, not through the services: announce it once.
+    for patient in Patient.objects.all():
+        announce_record_changed(Patient, patient)
+
+
+def _seed_paula(alice, hologic):
+    paula = _patient(
         "DEMO-0001",
         family_name="Fischer",
         given_name="Paula",
-        date_of_birth=datetime.date(1955, 4, 12),
+        date_of_birth=date(1955, 4, 12),
         sex=Sex.FEMALE,
         menopause=Menopause.POST,
         email="paula@example.org",
-        user=paula_user,
+        user=_user("paula", first="Paula", last="Fischer"),
+        low_calcium_vitamin_d=True,
+        family_history=True,
+        clinician_notes="Mother had a hip fracture at 78. Prefers morning appointments.",
     )
-    _patient(
+    # Three scans over four years: spine loss beyond the LSC against the first scan.
+    for day, spine, neck, hip in (
+        (date(2022, 6, 14), (0.842, -2.0, -0.2), 0.640, 0.760),
+        (date(2024, 6, 18), (0.810, -2.3, -0.4), 0.615, 0.735),
+        (date(2026, 6, 16), (0.772, -2.7, -0.7), 0.590, 0.705),
+    ):
+        _scan(
+            paula,
+            hologic,
+            day,
+            [
+                ("lumbar_spine", "", *spine),
+                ("femoral_neck", "left", neck, _hip_t("femoral_neck", neck), None),
+                ("total_hip", "left", hip, _hip_t("total_hip", hip), None),
+            ],
+            reviewer=alice,
+        )
+    _once(
+        Fracture,
+        paula,
+        date=date(2026, 10, 20),
+        site=FractureSite.VERTEBRAL,
+        vertebral_level="L1",
+        mechanism=Mechanism.FRAGILITY,
+        genant_grade=2,
+        detection=Detection.CLINICAL,
+        brace=True,
+        defaults={"notes": "Sudden back pain lifting a shopping bag. MRI: acute L1 wedge."},
+    )
+    _once(HeightMeasurement, paula, date=date(1975, 1, 1), cm=Decimal("165.0"), measured=False)
+    _once(HeightMeasurement, paula, date=date(2022, 6, 14), cm=Decimal("163.5"))
+    _once(HeightMeasurement, paula, date=date(2026, 6, 16), cm=Decimal("160.5"))
+    _once(
+        Treatment,
+        paula,
+        drug_class=DrugClass.CALCIUM_VITAMIN_D,
+        name="Calcium carbonate / colecalciferol",
+        start=date(2022, 7, 1),
+    )
+    _once(
+        Treatment,
+        paula,
+        drug_class=DrugClass.BISPHOSPHONATE,
+        name="Alendronate 70 mg weekly",
+        start=date(2024, 7, 1),
+    )
+
+
+def _seed_pete(alice, lunar):
+    pete = _patient(
         "DEMO-0002",
         family_name="Okafor",
         given_name="Pete",
-        date_of_birth=datetime.date(1964, 2, 9),
+        date_of_birth=date(1964, 2, 9),
         sex=Sex.MALE,
         menopause=Menopause.NOT_APPLICABLE,
         email="pete@example.org",
-        user=pete_user,
+        user=_user("pete", first="Pete", last="Okafor"),
+        smoking=True,
+        sedentary=True,
     )
+    # Normal, then low bone mass four years later.
+    _scan(
+        pete,
+        lunar,
+        date(2021, 3, 10),
+        [
+            ("lumbar_spine", "", 1.150, -0.3, -0.1),
+            ("femoral_neck", "left", 0.950, -0.6, -0.2),
+            ("total_hip", "left", 1.000, -0.4, -0.1),
+        ],
+        reviewer=alice,
+    )
+    _scan(
+        pete,
+        lunar,
+        date(2025, 3, 12),
+        [
+            ("lumbar_spine", "", 1.040, -1.2, -0.7),
+            ("femoral_neck", "left", 0.870, -1.2, -0.6),
+            ("total_hip", "left", 0.930, -1.0, -0.5),
+        ],
+        reviewer=alice,
+    )
+    _once(HeightMeasurement, pete, date=date(2025, 3, 12), cm=Decimal("178.0"))
+
+
+FAMILY = [
+    "Andersen",
+    "Baptiste",
+    "Chen",
+    "Dubois",
+    "Evans",
+    "Fernández",
+    "García",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "López",
+    "Murphy",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+]
+GIVEN_F = [
+    "Anna",
+    "Beatriz",
+    "Clara",
+    "Dorothy",
+    "Elena",
+    "Fatima",
+    "Grace",
+    "Helen",
+    "Irene",
+    "Joan",
+]
+GIVEN_M = ["Ahmed", "Bernard", "Carlos", "David", "Erik", "Frank", "George", "Hiro", "Ivan", "John"]
+
+
+def _seed_clinic(alice, hologic, lunar):
+    """About twenty more patients, so lists, filters and the worklist have something to show."""
+    rng = random.Random(2026)
+    for index, family in enumerate(FAMILY):
+        female = index % 4 != 3
+        born = date(1940 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28))
+        menopause = Menopause.NOT_APPLICABLE
+        if female:
+            menopause = Menopause.PRE if born.year > 1978 else Menopause.POST
+        patient = _patient(
+            f"DEMO-{index + 3:04d}",
+            family_name=family,
+            given_name=(GIVEN_F if female else GIVEN_M)[index % 10],
+            date_of_birth=born,
+            sex=Sex.FEMALE if female else Sex.MALE,
+            menopause=menopause,
+            smoking=rng.random() < 0.2,
+            alcohol=rng.random() < 0.1,
+            glucocorticoids=rng.random() < 0.1,
+            falls_last_year=rng.random() < 0.2,
+            sedentary=rng.random() < 0.3,
+        )
+        device = hologic if index % 3 else lunar
+        neck = rng.uniform(0.50, 0.95)
+        spine_t = rng.uniform(-3.4, 0.8)
+        first = date(2019 + rng.randint(0, 3), rng.randint(1, 12), rng.randint(1, 28))
+        for visit in range(rng.randint(1, 3)):
+            day = first + datetime.timedelta(days=int(365 * 1.8 * visit))
+            if day > date(2026, 11, 1):
+                break
+            neck_now = round(neck * (1 - 0.012 * visit * rng.uniform(0, 2)), 3)
+            spine_now = round(spine_t - 0.2 * visit * rng.uniform(0, 2), 1)
+            hip_now = round(neck_now + 0.11, 3)
+            last_visit = visit == 2 or day + datetime.timedelta(days=660) > date(2026, 11, 1)
+            _scan(
+                patient,
+                device,
+                day,
+                [
+                    (
+                        "lumbar_spine",
+                        "",
+                        round(1.047 + spine_now * 0.11, 3),
+                        spine_now,
+                        round(spine_now + 0.8, 1),
+                    ),
+                    (
+                        "femoral_neck",
+                        "left",
+                        neck_now,
+                        _hip_t("femoral_neck", neck_now),
+                        round(_hip_t("femoral_neck", neck_now) + 0.9, 1),
+                    ),
+                    ("total_hip", "left", hip_now, _hip_t("total_hip", hip_now), None),
+                ],
+                status=ScanStatus.DRAFT if last_visit and index % 5 == 0 else ScanStatus.RELEASED,
+                reviewer=alice,
+            )
+        if index % 4 == 1:
+            _once(
+                Fracture,
+                patient,
+                date=date(2018 + index % 7, 1 + index % 12, 1),
+                date_precision=DatePrecision.MONTH,
+                site=FractureSite.WRIST if index % 8 else FractureSite.HIP,
+                mechanism=Mechanism.FRAGILITY if index % 3 else Mechanism.HIGH_TRAUMA,
+            )

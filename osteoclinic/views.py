@@ -3,8 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from patients.access import Role, own_patient, role_of
+from patients.access import Role, clinician_required, own_patient, patient_for_request, role_of
 from patients.models import Patient
+
+from . import record
 
 
 @login_required
@@ -19,3 +21,9 @@ def home(request):
     if role == Role.EDITOR:
         return render(request, "osteoclinic/home_editor.html")
     return render(request, "osteoclinic/home_no_role.html", status=403)
+
+
+@clinician_required
+def patient_record(request, pk):
+    patient = patient_for_request(request, pk)
+    return render(request, "osteoclinic/patient_record.html", record.record_context(patient))

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Patient
+from .models import Fracture, HeightMeasurement, Patient, Treatment
+
+PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
 
 
 @admin.register(Patient)
@@ -9,3 +11,42 @@ class PatientAdmin(SimpleHistoryAdmin):
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "menopause")
+
+
+@admin.register(Fracture)
+class FractureAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "patient",
+        "date",
+        "date_precision",
+        "site",
+        "vertebral_level",
+        "mechanism",
+        "genant_grade",
+        "entered_in_error",
+    )
+    list_filter = ("site", "mechanism", "genant_grade", "detection", "brace", "entered_in_error")
+    list_select_related = ("patient",)
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("patient",)
+    date_hierarchy = "date"
+
+
+@admin.register(HeightMeasurement)
+class HeightMeasurementAdmin(SimpleHistoryAdmin):
+    list_display = ("patient", "date", "cm", "measured", "entered_in_error")
+    list_filter = ("measured", "entered_in_error")
+    list_select_related = ("patient",)
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("patient",)
+    date_hierarchy = "date"
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(SimpleHistoryAdmin):
+    list_display = ("patient", "name", "drug_class", "start", "stop", "entered_in_error")
+    list_filter = ("drug_class", "entered_in_error")
+    list_select_related = ("patient",)
+    search_fields = (*PATIENT_SEARCH, "name")
+    raw_id_fields = ("patient",)
+    date_hierarchy = "start"

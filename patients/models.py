@@ -109,7 +109,7 @@ class Patient(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("patients:detail", kwargs={"pk": self.pk})
+        return reverse("patient_record", kwargs={"pk": self.pk})
 
     @property
     def full_name(self) -> str:
@@ -141,3 +141,205 @@ class Patient(models.Model):
             for name in self.RISK_FACTOR_FIELDS
             if getattr(self, name)
         ]
+
+
+class EnteredInErrorQuerySet(models.QuerySet):
+    def valid(self):
+        """Records that count: everything not marked "entered in error"."""
+        return self.filter(entered_in_error=False)
+
+
+class EnteredInError(models.Model):
+    """A clinical record is never deleted from the pages: a mistake is marked, with a reason."""
+
+    entered_in_error = models.BooleanField(default=False)
+    error_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+        constraints = []
+
+    def mark_entered_in_error(self, reason: str) -> None:
+        self.entered_in_error = True
+        self.error_reason = reason.strip()
+        self.save(update_fields=["entered_in_error", "error_reason"])
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Exact day"
+    MONTH = "month", "Month only"
+    YEAR = "year", "Year only"
+
+
+class FractureSite(models.TextChoices):
+    VERTEBRAL = "vertebral", "Vertebral"
+    HIP = "hip", "Hip"
+    WRIST = "wrist", "Wrist / distal radius"
+    HUMERUS = "humerus", "Humerus"
+    PELVIS = "pelvis", "Pelvis"
+    RIB = "rib", "Rib"
+    OTHER = "other", "Other"
+
+
+VERTEBRAL_LEVELS = [f"T{n}" for n in range(4, 13)] + [f"L{n}" for n in range(1, 6)]
+
+
+class Mechanism(models.TextChoices):
+    FRAGILITY = "fragility", "Fragility (low trauma)"
+    HIGH_TRAUMA = "high_trauma", "High trauma"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Detection(models.TextChoices):
+    CLINICAL = "clinical", "Clinical (symptomatic)"
+    IMAGING = "imaging", "Found on imaging"
+
+
+class GenantGrade(models.IntegerChoices):
+    # domain.md §7: Genant semiquantitative grade; boundaries belong to the lower grade.
+    MILD = 1, "Grade 1 – mild (20–25% height loss)"
+    MODERATE = 2, "Grade 2 – moderate (25–40%)"
+    SEVERE = 3, "Grade 3 – severe (over 40%)"
+
+
+class Fracture(EnteredInError):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="fractures")
+    date = models.DateField(help_text="For month or year precision, any day in that period.")
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    site = models.CharField(max_length=12, choices=FractureSite.choices)
+    vertebral_level = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=[(level, level) for level in VERTEBRAL_LEVELS],
+        help_text="For vertebral fractures: T4 to L5.",
+    )
+    mechanism = models.CharField(max_length=12, choices=Mechanism.choices)
+    genant_grade = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=GenantGrade.choices, help_text="Vertebral fractures only."
+    )
+    detection = models.CharField(
+        max_length=10, choices=Detection.choices, default=Detection.CLINICAL
+    )
+    brace = models.BooleanField("brace prescribed", default=False)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = EnteredInErrorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(site=FractureSite.VERTEBRAL)
+                | models.Q(vertebral_level="", genant_grade__isnull=True),
+                name="fracture_level_and_grade_only_vertebral",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(site=FractureSite.VERTEBRAL) | ~models.Q(vertebral_level=""),
+                name="fracture_vertebral_has_level",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(genant_grade__isnull=True)
+                | models.Q(genant_grade__gte=1, genant_grade__lte=3),
+                name="fracture_genant_grade_1_to_3",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.site_label} fracture, {self.date_display}"
+
+    @property
+    def site_label(self) -> str:
+        if self.site == FractureSite.VERTEBRAL and self.vertebral_level:
+            return f"{self.vertebral_level} vertebral"
+        return self.get_site_display()
+
+    @property
+    def date_display(self) -> str:
+        if self.date_precision == DatePrecision.YEAR:
+            return f"{self.date:%Y}"
+        if self.date_precision == DatePrecision.MONTH:
+            return f"{self.date:%B %Y}"
+        return f"{self.date:%-d %B %Y}"
+
+    @property
+    def is_fragility(self) -> bool:
+        return self.mechanism == Mechanism.FRAGILITY
+
+
+class HeightMeasurement(EnteredInError):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="heights")
+    date = models.DateField()
+    cm = models.DecimalField("height (cm)", max_digits=4, decimal_places=1)
+    measured = models.BooleanField(
+        default=True,
+        help_text="Untick for a self-reported height, such as the tallest as a young adult.",
+    )
+    history = HistoricalRecords()
+
+    objects = EnteredInErrorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cm__gte=50, cm__lte=250), name="height_cm_50_to_250"
+            ),
+        ]
+
+    def __str__(self):
+        kind = "measured" if self.measured else "self-reported"
+        return f"{self.cm} cm ({kind}) on {self.date:%Y-%m-%d}"
+
+
+class DrugClass(models.TextChoices):
+    BISPHOSPHONATE = "bisphosphonate", "Bisphosphonate"
+    DENOSUMAB = "denosumab", "Denosumab"
+    ANABOLIC_PTH = "pth_analogue", "Teriparatide / abaloparatide"
+    ROMOSOZUMAB = "romosozumab", "Romosozumab"
+    RALOXIFENE = "raloxifene", "Raloxifene"
+    HORMONE_THERAPY = "hormone_therapy", "Hormone therapy"
+    CALCIUM_VITAMIN_D = "calcium_vitamin_d", "Calcium / vitamin D"
+    OTHER = "other", "Other"
+
+
+class TreatmentQuerySet(EnteredInErrorQuerySet):
+    def active_on(self, day: datetime.date):
+        return self.valid().filter(
+            models.Q(stop__isnull=True) | models.Q(stop__gte=day), start__lte=day
+        )
+
+
+class Treatment(EnteredInError):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatments")
+    drug_class = models.CharField(max_length=20, choices=DrugClass.choices)
+    name = models.CharField("drug name", max_length=100, help_text="For example: alendronate.")
+    start = models.DateField()
+    stop = models.DateField(null=True, blank=True, help_text="Leave empty while ongoing.")
+    reason_stopped = models.CharField(
+        max_length=200, blank=True, help_text="For example: drug holiday, side effects."
+    )
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = TreatmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stop__isnull=True) | models.Q(stop__gte=models.F("start")),
+                name="treatment_stop_not_before_start",
+            ),
+        ]
+
+    def __str__(self):
+        end = f"{self.stop:%Y-%m-%d}" if self.stop else "ongoing"
+        return f"{self.name} ({self.get_drug_class_display()}), {self.start:%Y-%m-%d} – {end}"
+
+    @property
+    def is_bone_therapy(self) -> bool:
+        # Calcium and vitamin D alone are supplements, not osteoporosis therapy (domain.md §8).
+        return self.drug_class != DrugClass.CALCIUM_VITAMIN_D

@@ -4,7 +4,19 @@ from . import views
 
 app_name = "patients"
 
+# The patient record page itself combines several apps: it is `patient_record` in osteoclinic.
 urlpatterns = [
     path("", views.patient_list, name="list"),
-    path("<int:pk>/", views.patient_detail, name="detail"),
+    path("new/", views.patient_create, name="create"),
+    path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/history/", views.patient_history, name="history"),
+    path("<int:pk>/fractures/new/", views.fracture_create, name="fracture_create"),
+    path("fractures/<int:fracture_pk>/edit/", views.fracture_edit, name="fracture_edit"),
+    path("fractures/<int:fracture_pk>/error/", views.fracture_error, name="fracture_error"),
+    path("<int:pk>/heights/new/", views.height_create, name="height_create"),
+    path("heights/<int:height_pk>/edit/", views.height_edit, name="height_edit"),
+    path("heights/<int:height_pk>/error/", views.height_error, name="height_error"),
+    path("<int:pk>/treatments/new/", views.treatment_create, name="treatment_create"),
+    path("treatments/<int:treatment_pk>/edit/", views.treatment_edit, name="treatment_edit"),
+    path("treatments/<int:treatment_pk>/error/", views.treatment_error, name="treatment_error"),
 ]

@@ -1,23 +1,290 @@
 """Clinician pages for patients' records."""
 
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db import models, transaction
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.shortcuts import get_object_or_404, redirect, render
 
 from .access import clinician_required, patient_for_request
-from .models import Patient
+from .forms import (
+    EnteredInErrorForm,
+    FractureForm,
+    HeightForm,
+    PatientForm,
+    PatientListForm,
+    TreatmentForm,
+)
+from .models import Fracture, HeightMeasurement, Patient, Treatment
+from .signals import announce_record_changed
 
 PAGE_SIZE = 25
+HISTORY_PAGE_SIZE = 50
+
+
+def _posted(request):
+    # Not `request.POST or None`: an empty POST must still be validated, not shown afresh.
+    return request.POST if request.method == "POST" else None
+
+
+def _page_range(page):
+    return page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+
+
+# --- Patients -------------------------------------------------------------------------------
 
 
 @clinician_required
 def patient_list(request):
-    query = request.GET.get("q", "").strip()
-    patients = Patient.objects.search(query)
+    form = PatientListForm(request.GET)
+    patients = form.patients(Patient.objects.all())
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "patients/patient_list.html", {"page": page, "query": query})
+    context = {"page": page, "page_range": _page_range(page), "form": form}
+    return render(request, "patients/patient_list.html", context)
 
 
 @clinician_required
-def patient_detail(request, pk):
+def patient_create(request):
+    form = PatientForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+            announce_record_changed(Patient, patient)
+        messages.success(request, f"Patient {patient.family_name}, {patient.given_name} added.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+@clinician_required
+def patient_edit(request, pk):
     patient = patient_for_request(request, pk)
-    return render(request, "patients/patient_detail.html", {"patient": patient})
+    form = PatientForm(_posted(request), instance=patient)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+            # Risk factors and menopause decide which education pages apply.
+            announce_record_changed(Patient, patient)
+        messages.success(request, "Patient details saved.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+# --- Fractures, heights and treatments: one pattern for the three --------------------------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    model: type
+    form_class: type
+    noun: str  # "fracture", shown in titles and messages
+
+
+FRACTURE = RecordKind(Fracture, FractureForm, "fracture")
+HEIGHT = RecordKind(HeightMeasurement, HeightForm, "height")
+TREATMENT = RecordKind(Treatment, TreatmentForm, "treatment")
+
+
+def _record_for_request(request, kind: RecordKind, pk):
+    # Marked records stay in the history only; they are neither edited nor marked again.
+    record = get_object_or_404(kind.model.objects.valid(), pk=pk)
+    record.patient = patient_for_request(request, record.patient_id)
+    return record
+
+
+def _record_form(request, kind: RecordKind, record, message: str):
+    # Named as stored: a refused form leaves what was typed on the instance.
+    stored = str(record) if record.pk else ""
+    form = kind.form_class(_posted(request), instance=record)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            record = form.save()
+            announce_record_changed(kind.model, record.patient)
+        messages.success(request, message)
+        return redirect(record.patient)
+    context = {"form": form, "stored": stored, "patient": record.patient, "noun": kind.noun}
+    return render(request, "patients/record_form.html", context)
+
+
+def _record_error(request, kind: RecordKind, record):
+    form = EnteredInErrorForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            record.mark_entered_in_error(form.cleaned_data["reason"])
+            announce_record_changed(kind.model, record.patient)
+        messages.success(request, f"{kind.noun.capitalize()} marked as entered in error.")
+        return redirect(record.patient)
+    context = {"form": form, "record": record, "patient": record.patient, "noun": kind.noun}
+    return render(request, "patients/record_error.html", context)
+
+
+@clinician_required
+def fracture_create(request, pk):
+    patient = patient_for_request(request, pk)
+    return _record_form(request, FRACTURE, Fracture(patient=patient), "Fracture added.")
+
+
+@clinician_required
+def fracture_edit(request, fracture_pk):
+    fracture = _record_for_request(request, FRACTURE, fracture_pk)
+    return _record_form(request, FRACTURE, fracture, "Fracture saved.")
+
+
+@clinician_required
+def fracture_error(request, fracture_pk):
+    fracture = _record_for_request(request, FRACTURE, fracture_pk)
+    return _record_error(request, FRACTURE, fracture)
+
+
+@clinician_required
+def height_create(request, pk):
+    patient = patient_for_request(request, pk)
+    return _record_form(request, HEIGHT, HeightMeasurement(patient=patient), "Height added.")
+
+
+@clinician_required
+def height_edit(request, height_pk):
+    height = _record_for_request(request, HEIGHT, height_pk)
+    return _record_form(request, HEIGHT, height, "Height saved.")
+
+
+@clinician_required
+def height_error(request, height_pk):
+    height = _record_for_request(request, HEIGHT, height_pk)
+    return _record_error(request, HEIGHT, height)
+
+
+@clinician_required
+def treatment_create(request, pk):
+    patient = patient_for_request(request, pk)
+    return _record_form(request, TREATMENT, Treatment(patient=patient), "Treatment added.")
+
+
+@clinician_required
+def treatment_edit(request, treatment_pk):
+    treatment = _record_for_request(request, TREATMENT, treatment_pk)
+    return _record_form(request, TREATMENT, treatment, "Treatment saved.")
+
+
+@clinician_required
+def treatment_error(request, treatment_pk):
+    treatment = _record_for_request(request, TREATMENT, treatment_pk)
+    return _record_error(request, TREATMENT, treatment)
+
+
+# --- History ---------------------------------------------------------------------------------
+
+
+@clinician_required
+def patient_history(request, pk):
+    patient = patient_for_request(request, pk)
+    entries = _history_entries(patient)
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _describe(page.object_list)
+    context = {"patient": patient, "page": page, "page_range": _page_range(page)}
+    return render(request, "patients/patient_history.html", context)
+
+
+# Each source of history: the model and the lookup that ties its rows to the patient.
+HISTORY_SOURCES = {
+    "patient": (Patient, "id"),
+    "fracture": (Fracture, "patient_id"),
+    "height": (HeightMeasurement, "patient_id"),
+    "treatment": (Treatment, "patient_id"),
+}
+
+
+def _history_entries(patient):
+    """(history_id, history_date, kind) of every version, newest first, as one query."""
+    parts = [
+        model.history.filter(**{lookup: patient.pk})
+        .annotate(kind=Value(kind, output_field=models.CharField()))
+        .values_list("history_id", "history_date", "kind")
+        .order_by()  # the historical models' own ordering is not allowed inside a UNION
+        for kind, (model, lookup) in HISTORY_SOURCES.items()
+    ]
+    return parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime.datetime
+    who: str
+    record: str
+    action: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _describe(rows) -> list[HistoryEntry]:
+    """One page of versions with who made them and what changed: two queries per kind."""
+    ids_by_kind: dict[str, list[int]] = {}
+    for history_id, _, kind in rows:
+        ids_by_kind.setdefault(kind, []).append(history_id)
+    versions = {}
+    for kind, ids in ids_by_kind.items():
+        model = HISTORY_SOURCES[kind][0]
+        earlier = model.history.filter(id=OuterRef("id")).filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        page_versions = list(
+            model.history.filter(history_id__in=ids)
+            .select_related("history_user")
+            .annotate(
+                previous_id=Subquery(
+                    earlier.order_by("-history_date", "-history_id").values("history_id")[:1]
+                )
+            )
+        )
+        previous_ids = [v.previous_id for v in page_versions if v.previous_id is not None]
+        previous = model.history.in_bulk(previous_ids, field_name="history_id")
+        for version in page_versions:
+            versions[kind, version.history_id] = (version, previous.get(version.previous_id))
+    return [_entry(kind, *versions[kind, history_id]) for history_id, _, kind in rows]
+
+
+ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+
+def _entry(kind: str, version, previous) -> HistoryEntry:
+    model = HISTORY_SOURCES[kind][0]
+    record = "Patient details" if kind == "patient" else str(version.instance)
+    changes = []
+    if previous is not None and version.history_type == "~":
+        delta = version.diff_against(previous)
+        order = {f.name: i for i, f in enumerate(model._meta.fields)}
+        for change in sorted(delta.changes, key=lambda c: order.get(c.field, 0)):
+            model_field = model._meta.get_field(change.field)
+            changes.append(
+                Change(
+                    str(model_field.verbose_name),
+                    _shown(model_field, change.old),
+                    _shown(model_field, change.new),
+                )
+            )
+    action = ACTIONS.get(version.history_type, version.history_type)
+    if changes and getattr(version, "entered_in_error", False) and not previous.entered_in_error:
+        action = "Marked as entered in error"
+    who = version.history_user.get_username() if version.history_user else ""
+    return HistoryEntry(version.history_date, who, record, action, changes)
+
+
+def _shown(model_field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, datetime.date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)

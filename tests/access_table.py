@@ -64,9 +64,79 @@ ACCESS: dict[str, Row] = {
         OK, kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"}
     ),
     "password_reset_complete": everyone(OK),
-    # Clinician pages.
+    # The patient record (osteoclinic: it combines every app).
+    "patient_record": clinician_page(kwargs=paula_pk),
+    # --- patients app: clinician pages ---
     "patients:list": clinician_page(),
-    "patients:detail": clinician_page(kwargs=paula_pk),
+    "patients:create": clinician_page(),
+    "patients:edit": clinician_page(kwargs=paula_pk),
+    "patients:history": clinician_page(kwargs=paula_pk),
+    "patients:fracture_create": clinician_page(kwargs=paula_pk),
+    "patients:fracture_edit": clinician_page(
+        kwargs=lambda world: {
+            "fracture_pk": world["paula"]
+            .fractures.create(date="2021-03-01", site="wrist", mechanism="fragility")
+            .pk
+        }
+    ),
+    "patients:fracture_error": clinician_page(
+        kwargs=lambda world: {
+            "fracture_pk": world["paula"]
+            .fractures.create(date="2021-03-01", site="wrist", mechanism="fragility")
+            .pk
+        }
+    ),
+    "patients:height_create": clinician_page(kwargs=paula_pk),
+    "patients:height_edit": clinician_page(
+        kwargs=lambda world: {
+            "height_pk": world["paula"].heights.create(date="2022-05-04", cm="161.5").pk
+        }
+    ),
+    "patients:height_error": clinician_page(
+        kwargs=lambda world: {
+            "height_pk": world["paula"].heights.create(date="2022-05-04", cm="161.5").pk
+        }
+    ),
+    "patients:treatment_create": clinician_page(kwargs=paula_pk),
+    "patients:treatment_edit": clinician_page(
+        kwargs=lambda world: {
+            "treatment_pk": world["paula"]
+            .treatments.create(drug_class="bisphosphonate", name="alendronate", start="2022-01-10")
+            .pk
+        }
+    ),
+    "patients:treatment_error": clinician_page(
+        kwargs=lambda world: {
+            "treatment_pk": world["paula"]
+            .treatments.create(drug_class="bisphosphonate", name="alendronate", start="2022-01-10")
+            .pk
+        }
+    ),
+    # --- end patients app ---
+    # --- scans app: clinician pages ---
+    "scans:device_list": clinician_page(),
+    "scans:device_create": clinician_page(),
+    "scans:device_detail": clinician_page(kwargs=lambda world: {"pk": world["device"].pk}),
+    "scans:device_edit": clinician_page(kwargs=lambda world: {"pk": world["device"].pk}),
+    "scans:scan_create": clinician_page(kwargs=paula_pk),
+    "scans:scan_detail": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
+    "scans:scan_edit": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
+    "scans:scan_review": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=lambda world: {"pk": world["scan"].pk},
+        method="post",
+    ),
+    "scans:scan_error": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
+    "scans:precision_create": clinician_page(kwargs=lambda world: {"pk": world["device"].pk}),
+    "scans:frax_create": clinician_page(kwargs=paula_pk),
+    "scans:frax_error": clinician_page(kwargs=lambda world: {"pk": world["frax"].pk}),
+    "scans:chart": clinician_page(kwargs=lambda world: {"pk": world["paula"].pk, "kind": "bmd"}),
+    # --- end scans app ---
     # The Django admin: staff only, model permissions decide each page.
     "admin:index": Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK),
     "admin:patients_patient_changelist": Row(

@@ -1,8 +1,11 @@
 """Every URL has a row in the access table, and every role gets the answer its row says."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
+from scans.models import DexaScan, Device, FraxEntry, SiteMeasurement
 from tests.access_table import (
     ACCESS,
     ADMIN_LOGIN,
@@ -53,8 +56,16 @@ def world(alice, eddie, admin_user, paula, pete, access_objects):
 
 @pytest.fixture
 def access_objects(paula):
-    """Records of paula's that URLs in the table point at (grown as apps add URLs)."""
-    return {}
+    """Records of paula's that URLs in the table point at."""
+    device = Device.objects.create(manufacturer="hologic", model="Horizon A", serial="H-1")
+    scan = DexaScan.objects.create(patient=paula, device=device, date=datetime.date(2024, 3, 1))
+    SiteMeasurement.objects.create(
+        scan=scan, site="lumbar_spine", bmd="0.850", t_score="-1.9", vertebrae="L1-L4"
+    )
+    frax = FraxEntry.objects.create(
+        patient=paula, date=datetime.date(2024, 3, 1), major_osteoporotic="12.0", hip="2.1"
+    )
+    return {"device": device, "scan": scan, "frax": frax}
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS))

@@ -1,0 +1,60 @@
+"""The patient record page's data, gathered in a fixed number of queries."""
+
+from django.urls import reverse
+
+from patients.models import Fracture, HeightMeasurement, Patient, Treatment
+from scans import charts, trends
+from scans.interpretation import load_record
+from scans.models import DexaScan, FraxEntry, Site
+
+SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
+
+
+def record_context(patient: Patient) -> dict:
+    """Everything the clinician's record page shows for one patient."""
+    context = load_record(patient)
+    context["scan_rows"] = measurement_rows(context["scans"])
+    context["charts"] = chart_panels(context, "scans:chart", patient.pk)
+    context["height_loss"] = context["reading"].height
+    context["errors_count"] = sum(
+        model.objects.filter(patient=patient, entered_in_error=True).count()
+        for model in (Fracture, HeightMeasurement, Treatment, DexaScan, FraxEntry)
+    )
+    return context
+
+
+def measurement_rows(scans) -> list[dict]:
+    """One row per site measurement: newest scan first, report order within a scan."""
+    rows = []
+    for scan in scans:
+        ordered = sorted(scan.measurements.all(), key=lambda m: (SITE_ORDER[m.site], m.side))
+        for index, measurement in enumerate(ordered):
+            rows.append({"scan": scan, "m": measurement, "first": index == 0, "span": len(ordered)})
+    return rows
+
+
+CHART_TITLES = {"tscore": "T-score over time", "bmd": "Bone density (BMD) over time"}
+
+
+def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
+    """Both trend charts: where to fetch each SVG, and the table of the same numbers."""
+    panels = []
+    for kind in trends.KINDS:
+        inputs = trends.chart_inputs(
+            kind,
+            records["reading"].readings,
+            records["fractures"],
+            records["treatments"],
+            records["studies"],
+        )
+        panels.append(
+            {
+                "kind": kind,
+                "title": CHART_TITLES[kind],
+                "url": reverse(url_name, args=[*url_args, kind]),
+                "has_trend": charts.has_trend(inputs["series"]),
+                "rows": trends.chart_table(kind, inputs),
+                "bands": inputs.get("bands", ()),
+            }
+        )
+    return panels

@@ -1,0 +1,356 @@
+"""Forms for a patient's record: identity and risk factors, fractures, heights, treatments."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from .models import (
+    Fracture,
+    FractureSite,
+    HeightMeasurement,
+    Mechanism,
+    Menopause,
+    Patient,
+    Sex,
+    Treatment,
+)
+
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+DOSE_MAX_MG = Decimal("1000")
+HEIGHT_MIN_CM, HEIGHT_MAX_CM = Decimal("50"), Decimal("250")
+HEIGHT_RANGE_MESSAGE = (
+    "Enter a height between 50 and 250 cm, to one decimal (centimetres, not inches or metres)."
+)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker where there is one; YYYY-MM-DD typed where there is not."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def check_not_future(day: datetime.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"The {what} is in the future: check the date.", "future")
+
+
+def check_not_before_birth(day: datetime.date, patient: Patient, what: str) -> None:
+    if day < patient.date_of_birth:
+        raise ValidationError(
+            f"The {what} is before the patient's date of birth "
+            f"({patient.date_of_birth:%Y-%m-%d}): check the year.",
+            "before_birth",
+        )
+
+
+class PatientForm(forms.ModelForm):
+    mrn = forms.CharField(
+        label="MRN",
+        max_length=32,
+        help_text=Patient._meta.get_field("mrn").help_text,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9-]+$",
+                "Use letters, digits and dashes only in the MRN.",
+                code="invalid_mrn",
+            )
+        ],
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "family_name",
+            "given_name",
+            "date_of_birth",
+            "sex",
+            "menopause",
+            "email",
+            "low_calcium_vitamin_d",
+            "sedentary",
+            "smoking",
+            "alcohol",
+            "excess_caffeine",
+            "glucocorticoids",
+            "glucocorticoid_dose_mg",
+            "family_history",
+            "falls_last_year",
+            "clinician_notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "clinician_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"clinician_notes": "Clinician notes (not shown to the patient)"}
+        help_texts = {
+            "menopause": "For a male patient, choose “Not applicable”.",
+            "glucocorticoid_dose_mg": "Only with long-term glucocorticoids ticked; "
+            "leave empty if not known.",
+        }
+
+    def clean_mrn(self):
+        # The database compares MRNs without case; say who holds the MRN before it refuses.
+        mrn = self.cleaned_data["mrn"].strip()
+        holder = Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).first()
+        if holder is not None:
+            raise ValidationError(
+                f"MRN {mrn} is already used by {holder.family_name}, {holder.given_name}.",
+                "duplicate",
+            )
+        return mrn
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        check_not_future(born, "date of birth")
+        if born < EARLIEST_BIRTH:
+            raise ValidationError(
+                "The date of birth is before 1900: check the year.", "before_1900"
+            )
+        return born
+
+    def clean_glucocorticoid_dose_mg(self):
+        dose = self.cleaned_data["glucocorticoid_dose_mg"]
+        if dose is not None and not (0 < dose <= DOSE_MAX_MG):
+            raise ValidationError(
+                "Enter a daily dose above 0 and at most 1000 mg, or leave it empty.", "range"
+            )
+        return dose
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("glucocorticoid_dose_mg") is not None and not cleaned.get("glucocorticoids"):
+            self.add_error(
+                "glucocorticoid_dose_mg",
+                ValidationError(
+                    "A dose needs “long-term glucocorticoids” ticked: tick it, or clear the dose.",
+                    "dose_without_glucocorticoids",
+                ),
+            )
+        if cleaned.get("sex") == Sex.MALE and cleaned.get("menopause") not in (
+            None,
+            Menopause.NOT_APPLICABLE,
+        ):
+            self.add_error(
+                "menopause",
+                ValidationError(
+                    "Menopausal status does not apply to a male patient: choose “Not applicable”.",
+                    "male_menopause",
+                ),
+            )
+        return cleaned
+
+
+class PatientRecordForm(forms.ModelForm):
+    """A record that belongs to a patient: the view sets `instance.patient` before binding."""
+
+    @property
+    def patient(self) -> Patient:
+        return self.instance.patient
+
+
+class FractureForm(PatientRecordForm):
+    class Meta:
+        model = Fracture
+        fields = [
+            "date",
+            "date_precision",
+            "site",
+            "vertebral_level",
+            "genant_grade",
+            "mechanism",
+            "detection",
+            "brace",
+            "notes",
+        ]
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        labels = {"date": "Date of fracture", "date_precision": "How exact is the date?"}
+        help_texts = {
+            "date": "YYYY-MM-DD. When only the month or the year is known, enter any day in it "
+            "(for example the 1st) and say so below.",
+            "date_precision": "“Month only” shows the date as, say, March 2021; “Year only” as "
+            "2021. The day entered is then not shown.",
+            "vertebral_level": "Vertebral fractures only, and required for them: T4 to L5.",
+            "genant_grade": "Vertebral fractures only (Genant semiquantitative grade); "
+            "leave empty if not graded.",
+        }
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        check_not_future(day, "fracture date")
+        check_not_before_birth(day, self.patient, "fracture date")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        site = cleaned.get("site")
+        if site == FractureSite.VERTEBRAL:
+            if not cleaned.get("vertebral_level"):
+                self.add_error(
+                    "vertebral_level",
+                    ValidationError(
+                        "Choose the level (T4 to L5) of the vertebral fracture.", "level_required"
+                    ),
+                )
+        elif site:
+            if cleaned.get("vertebral_level"):
+                self.add_error(
+                    "vertebral_level",
+                    ValidationError(
+                        "Only a vertebral fracture has a level: clear it, or choose the "
+                        "vertebral site.",
+                        "level_not_vertebral",
+                    ),
+                )
+            if cleaned.get("genant_grade") is not None:
+                self.add_error(
+                    "genant_grade",
+                    ValidationError(
+                        "Only a vertebral fracture has a Genant grade: clear it, or choose the "
+                        "vertebral site.",
+                        "grade_not_vertebral",
+                    ),
+                )
+        return cleaned
+
+
+class HeightForm(PatientRecordForm):
+    class Meta:
+        model = HeightMeasurement
+        fields = ["date", "cm", "measured"]
+        widgets = {"date": DateInput(), "cm": forms.NumberInput(attrs={"step": "0.1"})}
+        labels = {"measured": "Measured in clinic"}
+        help_texts = {"cm": "In centimetres, to one decimal: for example 162.5."}
+        error_messages = {
+            "cm": {
+                "max_digits": HEIGHT_RANGE_MESSAGE,
+                "max_whole_digits": HEIGHT_RANGE_MESSAGE,
+                "max_decimal_places": HEIGHT_RANGE_MESSAGE,
+            }
+        }
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        check_not_future(day, "date of the height")
+        check_not_before_birth(day, self.patient, "date of the height")
+        return day
+
+    def clean_cm(self):
+        cm = self.cleaned_data["cm"]
+        if not (HEIGHT_MIN_CM <= cm <= HEIGHT_MAX_CM):
+            raise ValidationError(HEIGHT_RANGE_MESSAGE, "range")
+        return cm
+
+
+class TreatmentForm(PatientRecordForm):
+    class Meta:
+        model = Treatment
+        fields = ["drug_class", "name", "start", "stop", "reason_stopped", "notes"]
+        widgets = {
+            "start": DateInput(),
+            "stop": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"drug_class": "Class", "start": "Start date", "stop": "Stop date"}
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        check_not_before_birth(start, self.patient, "start date")
+        return start
+
+    def clean(self):
+        cleaned = super().clean()
+        start, stop = cleaned.get("start"), cleaned.get("stop")
+        if start and stop and stop < start:
+            self.add_error(
+                "stop",
+                ValidationError(
+                    "The stop date is before the start date: check both dates.", "stop_before_start"
+                ),
+            )
+        return cleaned
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Why is this record wrong?",
+        error_messages={"required": "Say why this record is wrong."},
+        widget=forms.TextInput(attrs={"placeholder": "e.g. entered on the wrong patient"}),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why this record is wrong.", "required")
+        return reason
+
+
+class PatientListForm(forms.Form):
+    """Search, filters and sorting of the patient list, from the query string."""
+
+    ANY_FRACTURE, FRAGILITY = "any", "fragility"
+    # Whitelisted orderings: a `sort` value outside these is ignored.
+    SORTS = {
+        "name": ("family_name", "given_name", "mrn"),
+        "-name": ("-family_name", "-given_name", "mrn"),
+        "mrn": ("mrn",),
+        "-mrn": ("-mrn",),
+        "dob": ("date_of_birth", "family_name", "given_name", "mrn"),
+        "-dob": ("-date_of_birth", "family_name", "given_name", "mrn"),
+    }
+
+    q = forms.CharField(label="Name or MRN", required=False, widget=forms.SearchInput)
+    sex = forms.ChoiceField(label="Sex", required=False, choices=[("", "Any"), *Sex.choices])
+    has_fracture = forms.ChoiceField(
+        label="Fractures (not entered in error)",
+        required=False,
+        choices=[
+            ("", "With or without"),
+            (FRAGILITY, "Has a fragility fracture"),
+            (ANY_FRACTURE, "Has any fracture"),
+        ],
+    )
+    risk = forms.BooleanField(label="Has at least one risk factor", required=False)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("name", "Name A–Z"),
+            ("-name", "Name Z–A"),
+            ("mrn", "MRN"),
+            ("-mrn", "MRN, descending"),
+            ("dob", "Date of birth, oldest first"),
+            ("-dob", "Date of birth, youngest first"),
+        ],
+    )
+
+    def patients(self, patients):
+        """`patients` searched, filtered and sorted, each with its count of valid fractures."""
+        # An unknown value (a hand-edited link) is dropped rather than shown as an error.
+        self.is_valid()
+        options = self.cleaned_data
+        patients = patients.search(options.get("q", "")).annotate(
+            fracture_count=Count("fractures", filter=Q(fractures__entered_in_error=False))
+        )
+        if options.get("sex"):
+            patients = patients.filter(sex=options["sex"])
+        if options.get("has_fracture"):
+            fractures = Fracture.objects.valid().filter(patient=OuterRef("pk"))
+            if options["has_fracture"] == self.FRAGILITY:
+                fractures = fractures.filter(mechanism=Mechanism.FRAGILITY)
+            patients = patients.filter(Exists(fractures))
+        if options.get("risk"):
+            any_risk = Q()
+            for name in Patient.RISK_FACTOR_FIELDS:
+                any_risk |= Q(**{name: True})
+            patients = patients.filter(any_risk)
+        return patients.order_by(*self.SORTS[options.get("sort") or "name"])

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Device, DexaScan, SiteMeasurement
+
+
+@admin.register(Device)
+class DeviceAdmin(SimpleHistoryAdmin):
+    list_display = ("manufacturer", "model", "serial", "location", "active")
+    list_filter = ("manufacturer", "active")
+    search_fields = ("serial", "model", "location")
+
+
+class SiteMeasurementInline(admin.TabularInline):
+    model = SiteMeasurement
+    extra = 0
+
+
+@admin.register(DexaScan)
+class DexaScanAdmin(SimpleHistoryAdmin):
+    list_display = ("date", "patient", "device", "status", "entered_in_error")
+    list_filter = ("status", "entered_in_error", "device__manufacturer")
+    search_fields = ("patient__mrn", "patient__family_name")
+    raw_id_fields = ("patient",)
+    date_hierarchy = "date"
+    inlines = [SiteMeasurementInline]

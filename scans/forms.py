@@ -1,0 +1,352 @@
+"""Forms for scanners and for logging a DEXA scan with all its sites on one page."""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from . import densitometry
+from .models import (
+    BMD_MAX,
+    BMD_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    Device,
+    DexaScan,
+    FraxEntry,
+    PrecisionStudy,
+    Site,
+    SiteMeasurement,
+)
+
+# Scanner reports print a typographic minus; people paste it, and decimal commas.
+MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
+NUMBER_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", ",": "."})
+
+
+class ReportNumberField(forms.DecimalField):
+    """A number as printed on a scanner report, with a message that says what to check."""
+
+    def __init__(self, *, low: str, high: str, what: str, unit: str = "", **kwargs):
+        self.low, self.high, self.what, self.unit = Decimal(low), Decimal(high), what, unit
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().translate(NUMBER_SIGNS)
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise ValidationError(
+                f"{self.what} must be a number, like {self.low + (self.high - self.low) / 2}.",
+                code="invalid",
+            ) from None
+
+    def validate(self, value):
+        # Range first, so the message names the value and the bounds instead of digit counts.
+        if value is not None and not (self.low <= value <= self.high):
+            low, high = format_number(self.low), format_number(self.high, plus=self.low < 0)
+            raise ValidationError(
+                f"{self.what} {format_number(value)}{self.unit} is outside "
+                f"{low}…{high}{self.unit} — check the report.",
+                code="out_of_range",
+            )
+        super().validate(value)
+
+
+def format_number(value: Decimal, plus: bool = False) -> str:
+    text = f"{value}"
+    if text.startswith("-"):
+        return "\u2212" + text[1:]
+    return f"+{text}" if plus and value > 0 else text
+
+
+class DeviceForm(forms.ModelForm):
+    class Meta:
+        model = Device
+        fields = ["manufacturer", "model", "serial", "location", "active"]
+
+    def clean_serial(self):
+        serial = self.cleaned_data["serial"].strip()
+        if not serial:
+            raise ValidationError("Enter the serial number from the scanner's label.", "required")
+        return serial
+
+    def clean(self):
+        cleaned = super().clean()
+        manufacturer, serial = cleaned.get("manufacturer"), cleaned.get("serial")
+        if manufacturer and serial:
+            clash = Device.objects.filter(manufacturer=manufacturer, serial__iexact=serial)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "serial",
+                    f"A {clash[0].get_manufacturer_display()} scanner with "
+                    f"serial {serial} is already registered.",
+                )
+        return cleaned
+
+
+class ScanForm(forms.ModelForm):
+    date = forms.DateField(
+        label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+    )
+
+    class Meta:
+        model = DexaScan
+        fields = ["device", "date", "operator", "reference_database", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient, **kwargs):
+        self.patient = patient
+        super().__init__(*args, **kwargs)
+        devices = Device.objects.filter(active=True)
+        if self.instance.pk:
+            devices = Device.objects.filter(active=True) | Device.objects.filter(
+                pk=self.instance.device_id
+            )
+        self.fields["device"].queryset = devices
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day > datetime.date.today():
+            raise ValidationError("The scan date is in the future — check the date.", "future")
+        if day < self.patient.date_of_birth:
+            raise ValidationError(
+                f"Date of birth ({self.patient.date_of_birth:%Y-%m-%d}) is after the scan date.",
+                "before_birth",
+            )
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        device, day = cleaned.get("device"), cleaned.get("date")
+        if device and day:
+            same = DexaScan.objects.valid().filter(patient=self.patient, device=device, date=day)
+            if self.instance.pk:
+                same = same.exclude(pk=self.instance.pk)
+            if same.exists():
+                self.add_error(
+                    "date",
+                    ValidationError(
+                        f"This patient already has a scan on {day:%Y-%m-%d} on this device.",
+                        "duplicate",
+                    ),
+                )
+        return cleaned
+
+
+class MeasurementForm(forms.ModelForm):
+    bmd = ReportNumberField(
+        low=BMD_MIN,
+        high=BMD_MAX,
+        what="BMD",
+        unit=" g/cm²",
+        label="BMD (g/cm²)",
+        max_digits=6,
+        decimal_places=3,
+    )
+    t_score = ReportNumberField(
+        low=SCORE_MIN,
+        high=SCORE_MAX,
+        what="T-score",
+        label="T-score",
+        max_digits=4,
+        decimal_places=1,
+    )
+    z_score = ReportNumberField(
+        low=SCORE_MIN,
+        high=SCORE_MAX,
+        what="Z-score",
+        label="Z-score",
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+    )
+
+    class Meta:
+        model = SiteMeasurement
+        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = f"{css} form-control-sm"
+            if name in ("bmd", "t_score", "z_score"):
+                field.widget.attrs["inputmode"] = "decimal"
+
+    def has_changed(self):
+        # A new row with no numbers typed is blank, whatever its site and side say.
+        if self.instance.pk is None:
+            return any(
+                (self.data.get(self.add_prefix(name)) or "").strip()
+                for name in ("bmd", "t_score", "z_score")
+            )
+        return super().has_changed()
+
+    def full_clean(self):
+        super().full_clean()
+        # The row is a table, not crispy fields: mark the fields that need checking ourselves.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] += " is-invalid"
+                attrs["aria-describedby"] = f"{self.auto_id % self.add_prefix(name)}_error"
+
+    def clean(self):
+        cleaned = super().clean()
+        site, side = cleaned.get("site"), cleaned.get("side")
+        if site == Site.LUMBAR_SPINE:
+            if side:
+                self.add_error("side", "The lumbar spine has no side: leave it empty.")
+            if not cleaned.get("vertebrae"):
+                cleaned["vertebrae"] = "L1-L4"
+        elif site:
+            if not side:
+                self.add_error("side", f"Choose left or right for the {Site(site).label.lower()}.")
+            if cleaned.get("vertebrae"):
+                self.add_error("vertebrae", "Vertebrae apply to the lumbar spine only.")
+        return cleaned
+
+
+class BaseMeasurementFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        # Our own duplicate check runs first, so the message says which row and what to do.
+        seen, kept = set(), 0
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            key = (form.cleaned_data.get("site"), form.cleaned_data.get("side") or "")
+            if key in seen:
+                form.add_error("site", "This site and side is already entered above.")
+            seen.add(key)
+            kept += 1
+        super().clean()
+        if kept == 0:
+            raise ValidationError("Enter at least one site's results.", code="no_sites")
+
+
+# The sites a clinic usually measures, in report order; blank rows are ignored.
+DEFAULT_ROWS = [
+    {"site": Site.LUMBAR_SPINE, "side": "", "vertebrae": "L1-L4"},
+    {"site": Site.FEMORAL_NECK, "side": "left"},
+    {"site": Site.TOTAL_HIP, "side": "left"},
+    {"site": Site.FEMORAL_NECK, "side": "right"},
+    {"site": Site.TOTAL_HIP, "side": "right"},
+    {"site": Site.RADIUS_33, "side": "left"},
+]
+
+
+def measurement_formset(*, data=None, instance=None):
+    """The sites of one scan: the usual rows for a new scan, the stored ones when editing."""
+    editing = instance is not None and instance.pk
+    formset_class = forms.inlineformset_factory(
+        DexaScan,
+        SiteMeasurement,
+        form=MeasurementForm,
+        formset=BaseMeasurementFormSet,
+        extra=2 if editing else len(DEFAULT_ROWS),
+        can_delete=bool(editing),
+    )
+    initial = None if editing else DEFAULT_ROWS
+    return formset_class(
+        data=data, instance=instance or DexaScan(), initial=initial, prefix="sites"
+    )
+
+
+class PrecisionStudyForm(forms.ModelForm):
+    """A precision study typed or pasted: one patient per line, their repeated BMD values."""
+
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Date of the study"
+    )
+    values_text = forms.CharField(
+        label="BMD values (g/cm²)",
+        widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
+        help_text=(
+            "One patient per line, their 2 or 3 repeated values separated by commas, semicolons, "
+            "tabs or spaces (paste from a spreadsheet). 30 patients scanned twice or 15 three "
+            "times."
+        ),
+    )
+
+    class Meta:
+        model = PrecisionStudy
+        fields = ["site", "date"]
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day > datetime.date.today():
+            raise ValidationError("The study date is in the future.", "future")
+        return day
+
+    def clean_values_text(self):
+        groups, problems = [], []
+        for number, line in enumerate(self.cleaned_data["values_text"].splitlines(), start=1):
+            cells = [c for c in re.split(r"[,;\t ]+", line.strip().translate(MINUS_SIGNS)) if c]
+            if not cells:
+                continue
+            try:
+                values = [float(Decimal(cell)) for cell in cells]
+            except InvalidOperation:
+                problems.append(f"Line {number}: “{line.strip()}” is not a list of numbers.")
+                continue
+            if len(values) < 2:
+                problems.append(f"Line {number}: a patient needs at least two values.")
+            elif any(not 0.1 <= v <= 2.5 for v in values):
+                problems.append(f"Line {number}: BMD must be 0.100–2.500 g/cm².")
+            else:
+                groups.append(values)
+        if problems:
+            raise ValidationError(problems, code="invalid_line")
+        try:
+            self.result = densitometry.precision_from_study(groups)
+        except ValueError as error:
+            raise ValidationError(str(error), code="insufficient") from None
+        return groups
+
+
+class FraxForm(forms.ModelForm):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = FraxEntry
+        fields = ["date", "major_osteoporotic", "hip", "with_bmd"]
+
+    def __init__(self, *args, patient, **kwargs):
+        self.patient = patient
+        super().__init__(*args, **kwargs)
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day > datetime.date.today():
+            raise ValidationError("The FRAX date is in the future.", "future")
+        if day < self.patient.date_of_birth:
+            raise ValidationError("The FRAX date is before the date of birth.", "before_birth")
+        return day
+
+    def _percent(self, name):
+        value = self.cleaned_data[name]
+        if not 0 <= value <= 100:
+            raise ValidationError(f"A probability is 0–100%, not {value}%.", "out_of_range")
+        return value
+
+    def clean_major_osteoporotic(self):
+        return self._percent("major_osteoporotic")
+
+    def clean_hip(self):
+        return self._percent("hip")
+
+    def clean(self):
+        cleaned = super().clean()
+        major, hip = cleaned.get("major_osteoporotic"), cleaned.get("hip")
+        if major is not None and hip is not None and hip > major:
+            # Hip fractures are among the major osteoporotic fractures FRAX counts.
+            self.add_error("hip", "The hip probability cannot exceed the major osteoporotic one.")
+        return cleaned

@@ -1,0 +1,295 @@
+"""Turns a patient's stored scans into the densitometrist's reading, via scans.densitometry.
+
+The functions here take records already loaded (the caller decides the queries, so a page
+stays at a fixed query count) and hand plain values to the rules in densitometry.py.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from patients.models import (
+    Fracture,
+    FractureSite,
+    HeightMeasurement,
+    Mechanism,
+    Patient,
+    Treatment,
+)
+from patients.stature import Height, height_loss
+
+from . import densitometry as d
+from .models import DexaScan, FraxEntry, PrecisionStudy, SiteMeasurement
+
+
+@dataclass(frozen=True)
+class SiteChange:
+    """One line of the change table: a site of a scan against the previous and the first."""
+
+    measurement: SiteMeasurement
+    previous_date: datetime.date | None
+    previous: d.Change | None
+    baseline_date: datetime.date | None
+    baseline: d.Change | None
+    precision: d.Precision
+
+
+@dataclass(frozen=True)
+class ScanReading:
+    scan: DexaScan
+    age: int
+    diagnosis: d.Diagnosis | None
+    changes: tuple[SiteChange, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def significant_loss(self) -> bool:
+        return any(
+            change.previous is not None and change.previous.direction == d.Direction.LOSS
+            for change in self.changes
+        ) or any(
+            change.baseline is not None and change.baseline.direction == d.Direction.LOSS
+            for change in self.changes
+        )
+
+
+@dataclass(frozen=True)
+class PatientReading:
+    latest: ScanReading | None
+    readings: tuple[ScanReading, ...]
+    treatment: d.TreatmentConsideration | None
+    vfa: d.VfaIndication | None
+    next_due: datetime.date | None
+    frax: FraxEntry | None
+    on_treatment: bool
+    height: object = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def overdue(self) -> bool:
+        return self.next_due is not None and self.next_due < datetime.date.today()
+
+
+def scan_intervals() -> d.ScanIntervals:
+    """The clinic's repeat-scan intervals (domain.md §8: a setting)."""
+    return d.ScanIntervals(
+        untreated_months=settings.SCAN_INTERVAL_UNTREATED_MONTHS,
+        on_treatment_months=settings.SCAN_INTERVAL_ON_TREATMENT_MONTHS,
+        glucocorticoid_months=settings.SCAN_INTERVAL_GLUCOCORTICOID_MONTHS,
+    )
+
+
+def load_precision_studies(device_ids) -> dict[tuple[int, str], list[PrecisionStudy]]:
+    """Every precision study of these devices, newest first per device and site (one query)."""
+    studies: dict[tuple[int, str], list[PrecisionStudy]] = {}
+    for study in PrecisionStudy.objects.filter(device_id__in=set(device_ids)).order_by("-date"):
+        studies.setdefault((study.device_id, study.site), []).append(study)
+    return studies
+
+
+def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
+    """The study in force on `day` for that device and site, else the ISCD default (§4)."""
+    for study in studies.get((device_id, site), []):
+        if study.date <= day:
+            return d.Precision(
+                rms_sd=float(study.rms_sd),
+                lsc=float(study.lsc),
+                cv_percent=float(study.cv_percent),
+                lsc_percent=None,
+                measured=True,
+                patients=study.patients,
+                degrees_of_freedom=study.degrees_of_freedom,
+            )
+    return d.default_precision(d.Site(site))
+
+
+def _measurement(m: SiteMeasurement) -> d.Measurement:
+    return d.Measurement(
+        site=d.Site(m.site),
+        side=m.side,
+        bmd=float(m.bmd),
+        t_score=float(m.t_score),
+        z_score=None if m.z_score is None else float(m.z_score),
+        vertebrae=m.vertebrae,
+    )
+
+
+def _point(scan: DexaScan, m: SiteMeasurement) -> d.ScanPoint:
+    return d.ScanPoint(
+        date=scan.date,
+        bmd=float(m.bmd),
+        manufacturer=d.Manufacturer(scan.device.manufacturer),
+        device_id=scan.device_id,
+    )
+
+
+def _warnings(scan: DexaScan) -> list[str]:
+    warnings = []
+    for m in scan.measurements.all():
+        if m.site == d.Site.LUMBAR_SPINE and (text := d.spine_vertebrae_warning(m.vertebrae)):
+            warnings.append(text)
+        text = d.t_score_consistency_warning(
+            d.Site(m.site),
+            float(m.bmd),
+            float(m.t_score),
+            manufacturer=d.Manufacturer(scan.device.manufacturer),
+        )
+        if text:
+            warnings.append(f"{m.site_label}: {text}")
+    return warnings
+
+
+def read_scans(
+    patient: Patient, scans: list[DexaScan], fractures: list[Fracture], studies
+) -> list[ScanReading]:
+    """A reading of every scan; `scans` oldest first, with device and measurements loaded."""
+    readings = []
+    history: dict[tuple[str, str], list[tuple[DexaScan, SiteMeasurement]]] = {}
+    for index, scan in enumerate(scans):
+        age = patient.age_on(scan.date)
+        # domain.md §1: "severe" needs a fragility fracture. A past scan is read with the
+        # fractures known by its date; the latest one with every fracture known now.
+        latest = index == len(scans) - 1
+        fragile = any(f.is_fragility and (latest or f.date <= scan.date) for f in fractures)
+        measurements = list(scan.measurements.all())
+        diagnosis = d.diagnose(
+            [_measurement(m) for m in measurements],
+            sex=d.Sex(patient.sex),
+            age=age,
+            menopause=d.Menopause(patient.menopause),
+            fragility_fracture=fragile,
+        )
+        changes = []
+        for m in sorted(measurements, key=lambda m: (list(d.Site).index(d.Site(m.site)), m.side)):
+            earlier = history.setdefault((m.site, m.side), [])
+            precision = precision_for(studies, scan.device_id, m.site, scan.date)
+            previous = baseline = None
+            if earlier:
+                here = _point(scan, m)
+                previous = d.compare(
+                    _point(*earlier[-1]), here, site=d.Site(m.site), precision=precision
+                )
+                if len(earlier) > 1:
+                    baseline = d.compare(
+                        _point(*earlier[0]), here, site=d.Site(m.site), precision=precision
+                    )
+            changes.append(
+                SiteChange(
+                    measurement=m,
+                    previous_date=earlier[-1][0].date if earlier else None,
+                    previous=previous,
+                    baseline_date=earlier[0][0].date if len(earlier) > 1 else None,
+                    baseline=baseline,
+                    precision=precision,
+                )
+            )
+            earlier.append((scan, m))
+        readings.append(
+            ScanReading(
+                scan=scan,
+                age=age,
+                diagnosis=diagnosis,
+                changes=tuple(changes),
+                warnings=tuple(_warnings(scan)),
+            )
+        )
+    return readings
+
+
+def read_patient(
+    patient: Patient,
+    *,
+    scans: list[DexaScan],
+    fractures: list[Fracture],
+    treatments: list[Treatment],
+    heights: list[HeightMeasurement],
+    frax_entries: list[FraxEntry],
+    studies,
+    today: datetime.date | None = None,
+) -> PatientReading:
+    """The whole reading of a patient's record: diagnosis, change, prompts, next scan."""
+    today = today or datetime.date.today()
+    scans = sorted(scans, key=lambda s: (s.date, s.pk))
+    readings = read_scans(patient, scans, fractures, studies)
+    latest = readings[-1] if readings else None
+    on_treatment = any(
+        t.is_bone_therapy and t.start <= today and (t.stop is None or t.stop >= today)
+        for t in treatments
+    )
+    frax = max(frax_entries, key=lambda f: f.date, default=None)
+    stature = height_loss([Height(h.date, float(h.cm), h.measured) for h in heights])
+    # domain.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
+    steroid_dose = patient.glucocorticoid_dose_mg
+    vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
+    treatment = vfa = next_due = None
+    if latest is not None:
+        lowest: dict[d.Site, float] = {}
+        for m in latest.scan.measurements.all():
+            site = d.Site(m.site)
+            if site in d.DIAGNOSTIC_SITES:
+                lowest[site] = min(lowest.get(site, 99.0), d.round_score(float(m.t_score)))
+        hip_or_spine_fracture = any(
+            f.site in (FractureSite.HIP, FractureSite.VERTEBRAL)
+            and f.mechanism != Mechanism.HIGH_TRAUMA
+            for f in fractures
+        )
+        t_basis = latest.diagnosis is not None and latest.diagnosis.basis == d.Basis.T_SCORE
+        treatment = d.treatment_consideration(
+            hip_or_vertebral_fracture=hip_or_spine_fracture,
+            t_scores=lowest if t_basis else {},
+            frax_major=None if frax is None else float(frax.major_osteoporotic),
+            frax_hip=None if frax is None else float(frax.hip),
+        )
+        vfa = d.vfa_indication(
+            lowest_t=latest.diagnosis.score if t_basis else None,
+            sex=d.Sex(patient.sex),
+            age=patient.age_on(today),
+            historical_height_loss_cm=stature.historical_loss_cm,
+            prospective_height_loss_cm=stature.prospective_loss_cm,
+            self_reported_vertebral_fracture=False,
+            glucocorticoids=vfa_steroids,
+        )
+        next_due = d.next_scan_due(
+            latest.scan.date,
+            on_treatment=on_treatment,
+            glucocorticoids=patient.glucocorticoids,
+            intervals=scan_intervals(),
+        )
+    return PatientReading(
+        latest=latest,
+        readings=tuple(readings),
+        treatment=treatment,
+        vfa=vfa,
+        next_due=next_due,
+        frax=frax,
+        on_treatment=on_treatment,
+        height=stature if heights else None,
+    )
+
+
+def load_record(patient: Patient, *, released_only: bool = False) -> dict:
+    """The patient's valid clinical records and their reading, in a fixed number of queries."""
+    scans = DexaScan.objects.for_patient(patient)
+    if released_only:
+        scans = scans.released()
+    scans = list(scans.select_related("device", "reviewed_by").prefetch_related("measurements"))
+    records = {
+        "patient": patient,
+        "scans": scans,
+        "fractures": list(Fracture.objects.valid().filter(patient=patient)),
+        "heights": list(HeightMeasurement.objects.valid().filter(patient=patient)),
+        "treatments": list(Treatment.objects.valid().filter(patient=patient)),
+        "frax_entries": list(FraxEntry.objects.valid().filter(patient=patient)),
+        "studies": load_precision_studies(scan.device_id for scan in scans),
+    }
+    records["reading"] = read_patient(
+        patient,
+        scans=scans,
+        fractures=records["fractures"],
+        treatments=records["treatments"],
+        heights=records["heights"],
+        frax_entries=records["frax_entries"],
+        studies=records["studies"],
+    )
+    return records

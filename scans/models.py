@@ -1,0 +1,279 @@
+"""Scanners, DEXA scans and the measurements of each skeletal site."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from patients.models import EnteredInError, EnteredInErrorQuerySet, Patient
+
+
+class Manufacturer(models.TextChoices):
+    HOLOGIC = "hologic", "Hologic"
+    GE_LUNAR = "ge_lunar", "GE Lunar"
+    NORLAND = "norland", "Norland"
+    OTHER = "other", "Other"
+
+
+class Site(models.TextChoices):
+    # The codes are those of scans.densitometry.Site.
+    LUMBAR_SPINE = "lumbar_spine", "Lumbar spine L1–L4"
+    FEMORAL_NECK = "femoral_neck", "Femoral neck"
+    TOTAL_HIP = "total_hip", "Total hip"
+    RADIUS_33 = "radius_33", "33% radius"
+
+
+class Side(models.TextChoices):
+    NONE = "", "—"
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class Device(models.Model):
+    manufacturer = models.CharField(max_length=10, choices=Manufacturer.choices)
+    model = models.CharField(max_length=100, blank=True, help_text="For example: Horizon A.")
+    serial = models.CharField("serial number", max_length=100)
+    location = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True, help_text="Untick when the scanner is retired.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["manufacturer", "model", "serial"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manufacturer", "serial"], name="device_manufacturer_serial_unique"
+            ),
+            models.CheckConstraint(condition=~models.Q(serial=""), name="device_serial_set"),
+        ]
+
+    def __str__(self):
+        name = " ".join(part for part in (self.get_manufacturer_display(), self.model) if part)
+        return f"{name} #{self.serial}" + (f" ({self.location})" if self.location else "")
+
+    def get_absolute_url(self):
+        return reverse("scans:device_detail", kwargs={"pk": self.pk})
+
+
+class ScanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    REVIEWED = "reviewed", "Reviewed"
+    RELEASED = "released", "Released to portal"
+
+
+class DexaScanQuerySet(EnteredInErrorQuerySet):
+    def for_patient(self, patient):
+        return self.valid().filter(patient=patient)
+
+    def released(self):
+        return self.valid().filter(status=ScanStatus.RELEASED)
+
+
+class DexaScan(EnteredInError):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="scans")
+    date = models.DateField("scan date")
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="scans")
+    operator = models.CharField(max_length=100, blank=True, help_text="Technologist.")
+    reference_database = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The scanner's reference database, e.g. NHANES III (hip), manufacturer (spine).",
+    )
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=ScanStatus.choices, default=ScanStatus.DRAFT)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = DexaScanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "DEXA scan"
+        constraints = [
+            # A scan marked in error may be re-entered correctly for the same day.
+            models.UniqueConstraint(
+                fields=["patient", "device", "date"],
+                condition=models.Q(entered_in_error=False),
+                name="scan_one_per_patient_device_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"DEXA {self.date:%Y-%m-%d} ({self.device})"
+
+    def get_absolute_url(self):
+        return reverse("scans:scan_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == ScanStatus.RELEASED
+
+
+BMD_MIN, BMD_MAX = "0.100", "2.500"
+SCORE_MIN, SCORE_MAX = "-8.0", "6.0"
+
+
+class SiteMeasurement(models.Model):
+    scan = models.ForeignKey(DexaScan, on_delete=models.CASCADE, related_name="measurements")
+    site = models.CharField(max_length=12, choices=Site.choices)
+    side = models.CharField(max_length=5, choices=Side.choices, blank=True, default=Side.NONE)
+    vertebrae = models.CharField(
+        "vertebrae used",
+        max_length=20,
+        blank=True,
+        help_text="Lumbar spine only: e.g. L1-L4, or L1,L2,L4 when one was excluded.",
+    )
+    bmd = models.DecimalField("BMD (g/cm²)", max_digits=4, decimal_places=3)
+    t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)
+    z_score = models.DecimalField("Z-score", max_digits=3, decimal_places=1, null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scan", "site", "side"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scan", "site", "side"], name="measurement_one_per_scan_site_side"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bmd__gte=BMD_MIN, bmd__lte=BMD_MAX),
+                name="measurement_bmd_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(t_score__gte=SCORE_MIN, t_score__lte=SCORE_MAX),
+                name="measurement_t_score_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(z_score__isnull=True)
+                | models.Q(z_score__gte=SCORE_MIN, z_score__lte=SCORE_MAX),
+                name="measurement_z_score_range",
+            ),
+            # The spine has no side; hip and radius sites always do.
+            models.CheckConstraint(
+                condition=models.Q(site=Site.LUMBAR_SPINE, side="")
+                | (~models.Q(site=Site.LUMBAR_SPINE) & models.Q(side__in=["left", "right"])),
+                name="measurement_side_fits_site",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.site_label}: BMD {self.bmd} g/cm², T {self.t_score}"
+
+    @property
+    def site_label(self) -> str:
+        label = self.get_site_display()
+        return f"{label} ({self.get_side_display().lower()})" if self.side else label
+
+
+class PrecisionStudyQuerySet(models.QuerySet):
+    def in_force_on(self, device_id: int, site: str, day):
+        """The newest study of that device and site done on or before `day`."""
+        return self.filter(device_id=device_id, site=site, date__lte=day).order_by("-date", "-pk")
+
+
+class PrecisionStudy(models.Model):
+    """A precision assessment (domain.md §4): repeated scans of the same patients."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="precision_studies")
+    site = models.CharField(max_length=12, choices=Site.choices)
+    date = models.DateField("date of the study", help_text="Changes after this date use it.")
+    values = models.JSONField(help_text="Each patient's repeated BMD values, g/cm².")
+    patients = models.PositiveIntegerField()
+    degrees_of_freedom = models.PositiveIntegerField()
+    rms_sd = models.DecimalField("RMS-SD (g/cm²)", max_digits=6, decimal_places=4)
+    lsc = models.DecimalField("LSC (g/cm²)", max_digits=6, decimal_places=4)
+    cv_percent = models.DecimalField("%CV", max_digits=5, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PrecisionStudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device", "site", "-date"]
+        verbose_name_plural = "precision studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rms_sd__gt=0), name="precision_rms_sd_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(degrees_of_freedom__gte=27), name="precision_enough_freedom"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_site_display()} precision of {self.device}, {self.date:%Y-%m-%d}"
+
+
+class FraxEntry(EnteredInError):
+    """A FRAX result a clinician calculated elsewhere (domain.md §8): recorded, never computed."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="frax_entries")
+    date = models.DateField()
+    major_osteoporotic = models.DecimalField(
+        "major osteoporotic fracture, 10-year %", max_digits=4, decimal_places=1
+    )
+    hip = models.DecimalField("hip fracture, 10-year %", max_digits=4, decimal_places=1)
+    with_bmd = models.BooleanField("femoral neck BMD included", default=True)
+    history = HistoricalRecords()
+
+    objects = EnteredInErrorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "FRAX entry"
+        verbose_name_plural = "FRAX entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(major_osteoporotic__gte=0, major_osteoporotic__lte=100)
+                & models.Q(hip__gte=0, hip__lte=100),
+                name="frax_percentages_0_to_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hip__lte=models.F("major_osteoporotic")),
+                name="frax_hip_not_above_major",
+            ),
+        ]
+
+    def __str__(self):
+        return f"FRAX {self.date:%Y-%m-%d}: major {self.major_osteoporotic}%, hip {self.hip}%"
+
+
+class PatientStatus(models.Model):
+    """The latest reading of a patient's record, kept for lists, filters and the worklist.
+
+    Derived data: always rebuilt from the records by `services.status_refresh`, never edited.
+    """
+
+    patient = models.OneToOneField(
+        Patient, primary_key=True, on_delete=models.CASCADE, related_name="bone_status"
+    )
+    category = models.CharField(max_length=24, blank=True)
+    category_label = models.CharField(max_length=60, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    latest_scan = models.ForeignKey(
+        DexaScan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    latest_scan_date = models.DateField(null=True, blank=True)
+    significant_loss = models.BooleanField(default=False)
+    loss_summary = models.CharField(max_length=300, blank=True)
+    treatment_indicated = models.BooleanField(default=False)
+    treatment_reasons = models.CharField(max_length=500, blank=True)
+    on_treatment = models.BooleanField(default=False)
+    next_due = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "patient statuses"
+        indexes = [
+            models.Index(fields=["category"]),
+            models.Index(fields=["next_due"]),
+            models.Index(fields=["significant_loss"]),
+        ]
+
+    def __str__(self):
+        return f"{self.patient}: {self.category_label or 'no scan'}"

@@ -1,0 +1,122 @@
+"""Workflows on scans: each in one transaction, each announcing the change to the record."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import Patient
+from patients.signals import announce_record_changed
+
+from . import densitometry as d
+from .interpretation import load_record
+from .models import DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStatus
+
+
+@transaction.atomic
+def scan_save(*, patient: Patient, form, formset) -> DexaScan:
+    """Store a scan and its site measurements from validated forms."""
+    scan = form.save(commit=False)
+    scan.patient = patient
+    scan.save()
+    formset.instance = scan
+    formset.save()
+    announce_record_changed(DexaScan, patient)
+    return scan
+
+
+@transaction.atomic
+def scan_review(*, scan: DexaScan, user, release: bool) -> DexaScan:
+    """Mark a scan reviewed by `user`, and released to the portal when asked."""
+    if scan.reviewed_by_id is None or scan.status == ScanStatus.DRAFT:
+        scan.reviewed_by = user
+        scan.reviewed_at = timezone.now()
+    scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
+    scan.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    announce_record_changed(DexaScan, scan.patient)
+    return scan
+
+
+@transaction.atomic
+def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
+    """Take a mistaken scan out of interpretation; it stays in history."""
+    scan.mark_entered_in_error(reason)
+    announce_record_changed(DexaScan, scan.patient)
+    return scan
+
+
+@transaction.atomic
+def precision_study_record(*, device, form, user) -> PrecisionStudy:
+    """Store a precision study with its computed RMS-SD, LSC and %CV (domain.md §4)."""
+    result = form.result
+    study = form.save(commit=False)
+    study.device = device
+    study.values = form.cleaned_data["values_text"]
+    study.patients = result.patients
+    study.degrees_of_freedom = result.degrees_of_freedom
+    study.rms_sd = Decimal(f"{result.rms_sd:.4f}")
+    study.lsc = Decimal(f"{result.lsc:.4f}")
+    study.cv_percent = Decimal(f"{result.cv_percent:.2f}")
+    study.created_by = user
+    study.save()
+    # Every patient scanned on this device is read against the new LSC from its date on.
+    for patient in Patient.objects.filter(scans__device=device).distinct():
+        announce_record_changed(PrecisionStudy, patient)
+    return study
+
+
+@transaction.atomic
+def frax_record(*, patient: Patient, form) -> FraxEntry:
+    entry = form.save(commit=False)
+    entry.patient = patient
+    entry.save()
+    announce_record_changed(FraxEntry, patient)
+    return entry
+
+
+@transaction.atomic
+def frax_mark_entered_in_error(*, entry: FraxEntry, reason: str) -> FraxEntry:
+    entry.mark_entered_in_error(reason)
+    announce_record_changed(FraxEntry, entry.patient)
+    return entry
+
+
+def status_refresh(*, patient: Patient) -> PatientStatus:
+    """Rebuild the stored summary of a patient's reading from their records."""
+    reading = load_record(patient)["reading"]
+    latest = reading.latest
+    diagnosis = latest.diagnosis if latest else None
+    losses = [
+        f"{change.measurement.site_label}: {change_text(change)}"
+        for change in (latest.changes if latest else ())
+        if any(
+            c is not None and c.direction == d.Direction.LOSS
+            for c in (change.previous, change.baseline)
+        )
+    ]
+    treatment = reading.treatment
+    values = {
+        "category": str(diagnosis.category) if diagnosis else "",
+        "category_label": diagnosis.label if diagnosis else "",
+        "summary": diagnosis.summary if diagnosis else "",
+        "latest_scan": latest.scan if latest else None,
+        "latest_scan_date": latest.scan.date if latest else None,
+        "significant_loss": bool(losses),
+        "loss_summary": "; ".join(losses)[:300],
+        "treatment_indicated": bool(treatment and treatment.consider),
+        "treatment_reasons": " ".join(treatment.reasons)[:500] if treatment else "",
+        "on_treatment": reading.on_treatment,
+        "next_due": reading.next_due,
+    }
+    status, _ = PatientStatus.objects.update_or_create(patient=patient, defaults=values)
+    return status
+
+
+def change_text(change) -> str:
+    """The loss of one site in a few words: "−8.3% since 2022-06-14"."""
+    chosen = change.baseline if change.baseline is not None else change.previous
+    since = change.baseline_date if change.baseline is not None else change.previous_date
+    if chosen is not None and chosen.direction != d.Direction.LOSS:
+        chosen, since = change.previous, change.previous_date
+    percent = f"{chosen.percent:+.1f}%".replace("-", d.MINUS)
+    return f"{percent} since {since:%Y-%m-%d}"

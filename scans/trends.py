@@ -1,0 +1,114 @@
+"""The charts of one patient: data from the stored records, SVG from charts.py, and a cache.
+
+A chart is cached under a key derived from exactly the data it draws, so a new or corrected
+scan gives a new key, and a repeat view is served without drawing again (design.md "Charts").
+"""
+
+import logging
+
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control
+
+from patients.models import Fracture, Treatment
+
+from . import charts
+from . import densitometry as d
+from .interpretation import ScanReading, precision_for
+
+log = logging.getLogger(__name__)
+
+KINDS = ("tscore", "bmd")
+CACHE_SECONDS = 60 * 60 * 24 * 30
+
+
+def _label(measurement) -> str:
+    return measurement.site_label
+
+
+def _events(fractures: list[Fracture]) -> tuple[charts.Event, ...]:
+    return tuple(charts.Event(f.date, f"{f.site_label} fracture") for f in fractures)
+
+
+def _spans(treatments: list[Treatment]) -> tuple[charts.Span, ...]:
+    return tuple(charts.Span(t.start, t.stop, t.name) for t in treatments if t.is_bone_therapy)
+
+
+def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
+    """The plain data one chart draws: series (and LSC bands for BMD), fractures, therapy."""
+    points: dict[str, list[charts.Point]] = {}
+    baselines: dict[str, tuple] = {}
+    for reading in readings:
+        reading: ScanReading
+        for change in reading.changes:
+            m = change.measurement
+            label = _label(m)
+            first = baselines.setdefault(label, (reading.scan, m))
+            value = float(m.t_score) if kind == "tscore" else float(m.bmd)
+            significant = change.baseline is not None and bool(change.baseline.significant)
+            if change.baseline is None and change.previous is not None:
+                significant = bool(change.previous.significant)
+            points.setdefault(label, []).append(
+                charts.Point(
+                    date=reading.scan.date,
+                    value=value,
+                    other_scanner=reading.scan.device_id != first[0].device_id,
+                    significant=significant and kind == "bmd",
+                )
+            )
+    series = tuple(charts.Series(label, tuple(values)) for label, values in points.items())
+    inputs = {"series": series, "fractures": _events(fractures), "treatments": _spans(treatments)}
+    if kind == "bmd":
+        bands = []
+        for label, (scan, m) in baselines.items():
+            precision = precision_for(studies, scan.device_id, m.site, scan.date)
+            lsc = d.lsc_g_cm2(precision, float(m.bmd))
+            if lsc is not None:
+                bands.append(charts.Band(label, float(m.bmd), lsc))
+        inputs["bands"] = tuple(bands)
+    return inputs
+
+
+def chart_key(kind: str, inputs: dict) -> str:
+    return charts.chart_key(kind, *(inputs[name] for name in sorted(inputs)))
+
+
+def render(kind: str, inputs: dict) -> bytes:
+    log.info("rendering %s chart", kind)
+    if kind == "tscore":
+        return charts.t_score_chart(
+            inputs["series"], fractures=inputs["fractures"], treatments=inputs["treatments"]
+        )
+    return charts.bmd_chart(
+        inputs["series"],
+        bands=inputs["bands"],
+        fractures=inputs["fractures"],
+        treatments=inputs["treatments"],
+    )
+
+
+def chart_response(request, kind: str, inputs: dict) -> HttpResponse:
+    """The SVG, from the cache when it is there; 304 when the browser already has it."""
+    key = chart_key(kind, inputs)
+    etag = f'"{key}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        svg = cache.get(key)
+        if svg is None:
+            svg = render(kind, inputs)
+            cache.set(key, svg, CACHE_SECONDS)
+        response = HttpResponse(svg, content_type="image/svg+xml")
+    response["ETag"] = etag
+    # Health data: never in a shared cache, and always revalidated.
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def chart_table(kind: str, inputs: dict) -> list[dict]:
+    """The same numbers as the chart, for the table beside it."""
+    rows = []
+    for series in inputs["series"]:
+        for point in series.points:
+            rows.append({"series": series.label, "point": point})
+    return sorted(rows, key=lambda row: (row["point"].date, row["series"]))

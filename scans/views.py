@@ -1,0 +1,171 @@
+"""Clinician pages for scanners and DEXA scans."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from patients.access import clinician_required, patient_for_request
+from patients.forms import EnteredInErrorForm
+
+from . import densitometry, services, trends
+from .forms import (
+    DeviceForm,
+    FraxForm,
+    PrecisionStudyForm,
+    ScanForm,
+    measurement_formset,
+)
+from .interpretation import load_record
+from .models import Device, DexaScan, FraxEntry, Site
+
+
+@clinician_required
+def device_list(request):
+    devices = Device.objects.all()
+    return render(request, "scans/device_list.html", {"devices": devices})
+
+
+@clinician_required
+def device_form(request, pk=None):
+    device = get_object_or_404(Device, pk=pk) if pk else None
+    form = DeviceForm(request.POST or None, instance=device)
+    if request.method == "POST" and form.is_valid():
+        device = form.save()
+        messages.success(request, f"Scanner {device} saved.")
+        return redirect(device)
+    return render(request, "scans/device_form.html", {"form": form, "device": device})
+
+
+@clinician_required
+def device_detail(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    studies = device.precision_studies.select_related("created_by")
+    in_force = {}
+    for study in studies:
+        in_force.setdefault(study.site, study)
+    defaults = [
+        (label, in_force.get(code), densitometry.default_precision(densitometry.Site(code)))
+        for code, label in Site.choices
+    ]
+    context = {"device": device, "studies": studies, "sites": defaults}
+    return render(request, "scans/device_detail.html", context)
+
+
+@clinician_required
+def precision_create(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    form = PrecisionStudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        study = services.precision_study_record(device=device, form=form, user=request.user)
+        messages.success(request, f"Precision study saved: LSC {study.lsc} g/cm².")
+        return redirect(device)
+    return render(request, "scans/precisionstudy_form.html", {"form": form, "device": device})
+
+
+@clinician_required
+def frax_create(request, pk):
+    patient = patient_for_request(request, pk)
+    form = FraxForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        services.frax_record(patient=patient, form=form)
+        messages.success(request, "FRAX result recorded.")
+        return redirect(patient)
+    return render(request, "scans/fraxentry_form.html", {"form": form, "patient": patient})
+
+
+@clinician_required
+def frax_error(request, pk):
+    entry = get_object_or_404(FraxEntry, pk=pk)
+    patient = patient_for_request(request, entry.patient_id)
+    form = EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.frax_mark_entered_in_error(entry=entry, reason=form.cleaned_data["reason"])
+        messages.success(request, "FRAX result marked as entered in error.")
+        return redirect(patient)
+    context = {"form": form, "patient": patient, "record": entry}
+    return render(request, "scans/record_error.html", context)
+
+
+def _scan_for_request(request, pk) -> DexaScan:
+    scan = get_object_or_404(DexaScan.objects.select_related("device", "reviewed_by"), pk=pk)
+    patient_for_request(request, scan.patient_id)
+    return scan
+
+
+@clinician_required
+def scan_create(request, pk):
+    patient = patient_for_request(request, pk)
+    return _scan_form(request, patient, DexaScan(patient=patient))
+
+
+@clinician_required
+def scan_edit(request, pk):
+    scan = _scan_for_request(request, pk)
+    return _scan_form(request, scan.patient, scan)
+
+
+def _scan_form(request, patient, scan):
+    data = request.POST if request.method == "POST" else None
+    form = ScanForm(data, instance=scan, patient=patient)
+    formset = measurement_formset(data=data, instance=scan)
+    if data is not None and form.is_valid() and formset.is_valid():
+        scan = services.scan_save(patient=patient, form=form, formset=formset)
+        messages.success(request, f"Scan of {scan.date:%Y-%m-%d} saved.")
+        return redirect(patient)
+    context = {"form": form, "formset": formset, "patient": patient, "scan": scan}
+    return render(request, "scans/dexascan_form.html", context)
+
+
+@clinician_required
+def scan_detail(request, pk):
+    scan = _scan_for_request(request, pk)
+    measurements = scan.measurements.all()
+    context = {"scan": scan, "patient": scan.patient, "measurements": measurements}
+    return render(request, "scans/dexascan_detail.html", context)
+
+
+@require_POST
+@clinician_required
+def scan_review(request, pk):
+    scan = _scan_for_request(request, pk)
+    release = request.POST.get("action") == "release"
+    services.scan_review(scan=scan, user=request.user, release=release)
+    verb = "released to the patient's portal" if release else "marked reviewed"
+    messages.success(request, f"Scan of {scan.date:%Y-%m-%d} {verb}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = scan.patient.get_absolute_url()
+    return redirect(target)
+
+
+@clinician_required
+def scan_error(request, pk):
+    scan = _scan_for_request(request, pk)
+    form = EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.scan_mark_entered_in_error(scan=scan, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Scan of {scan.date:%Y-%m-%d} marked as entered in error.")
+        return redirect(scan.patient)
+    context = {"form": form, "scan": scan, "patient": scan.patient}
+    return render(request, "scans/dexascan_error.html", context)
+
+
+@clinician_required
+def chart(request, pk, kind):
+    patient = patient_for_request(request, pk)
+    if kind not in trends.KINDS:
+        raise Http404("No such chart.")
+    return trends.chart_response(request, kind, chart_inputs_for(patient, kind))
+
+
+def chart_inputs_for(patient, kind, *, released_only=False) -> dict:
+    records = load_record(patient, released_only=released_only)
+    return trends.chart_inputs(
+        kind,
+        records["reading"].readings,
+        records["fractures"],
+        records["treatments"],
+        records["studies"],
+    )

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from scans.models import DexaScan, Device, FraxEntry, SiteMeasurement
+from scans.models import Device, DexaScan, FraxEntry, SiteMeasurement
 from tests.access_table import (
     ACCESS,
     ADMIN_LOGIN,

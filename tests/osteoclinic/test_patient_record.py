@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from patients.models import Fracture, Treatment
-from scans.models import DexaScan, Device, SiteMeasurement
+from scans.models import Device, DexaScan, SiteMeasurement
 
 D = datetime.date
 

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from scans.models import DexaScan, Device, SiteMeasurement
+from scans.models import Device, DexaScan, SiteMeasurement
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from patients.models import Menopause, Patient, Sex
 def make_user(username: str, *groups: str, **flags) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", "pass-for-tests", **flags)
     for name in groups:
-        user.groups.add(Group.objects.get(name=name))
+        # Transactional tests (the browser journeys) flush the groups the migration made.
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
     return user
 
 

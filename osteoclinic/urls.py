@@ -10,6 +10,7 @@ admin.site.index_title = "Records and education pages"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:pk>/", views.patient_record, name="patient_record"),
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),

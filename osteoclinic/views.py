@@ -1,12 +1,18 @@
 """Pages that combine several apps: the home page each role lands on."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from patients.access import Role, clinician_required, own_patient, patient_for_request, role_of
 from patients.models import Patient
 
 from . import record
+from .forms import ClinicPatientListForm
+
+PAGE_SIZE = 25
 
 
 @login_required
@@ -27,3 +33,13 @@ def home(request):
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
     return render(request, "osteoclinic/patient_record.html", record.record_context(patient))
+
+
+@clinician_required
+def patient_list(request):
+    form = ClinicPatientListForm(request.GET)
+    patients = form.patients(Patient.objects.all(), today=datetime.date.today())
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    context = {"page": page, "page_range": page_range, "form": form, "today": datetime.date.today()}
+    return render(request, "osteoclinic/patient_list.html", context)

@@ -4,9 +4,9 @@ from . import views
 
 app_name = "patients"
 
-# The patient record page itself combines several apps: it is `patient_record` in osteoclinic.
+# The patient list and record pages combine several apps: they are `patient_list` and
+# `patient_record` in osteoclinic.
 urlpatterns = [
-    path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/history/", views.patient_history, name="history"),

@@ -15,13 +15,11 @@ from .forms import (
     FractureForm,
     HeightForm,
     PatientForm,
-    PatientListForm,
     TreatmentForm,
 )
 from .models import Fracture, HeightMeasurement, Patient, Treatment
 from .signals import announce_record_changed
 
-PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
 
 
@@ -35,15 +33,6 @@ def _page_range(page):
 
 
 # --- Patients -------------------------------------------------------------------------------
-
-
-@clinician_required
-def patient_list(request):
-    form = PatientListForm(request.GET)
-    patients = form.patients(Patient.objects.all())
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "page_range": _page_range(page), "form": form}
-    return render(request, "patients/patient_list.html", context)
 
 
 @clinician_required

@@ -67,7 +67,7 @@ ACCESS: dict[str, Row] = {
     # The patient record (osteoclinic: it combines every app).
     "patient_record": clinician_page(kwargs=paula_pk),
     # --- patients app: clinician pages ---
-    "patients:list": clinician_page(),
+    "patient_list": clinician_page(),
     "patients:create": clinician_page(),
     "patients:edit": clinician_page(kwargs=paula_pk),
     "patients:history": clinician_page(kwargs=paula_pk),

@@ -85,3 +85,10 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def hologic(db):
+    from scans.models import Device
+
+    return Device.objects.create(manufacturer="hologic", model="Horizon A", serial="HZ-100")

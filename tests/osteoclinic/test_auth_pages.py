@@ -12,7 +12,7 @@ def test_alice_signs_in_and_sees_who_she_is(client, alice):
     assert response.redirect_chain[-1][0] == reverse("home")
     page = response.content.decode()
     assert "Signed in as <strong>alice</strong> (Clinician)" in page
-    assert reverse("patients:list") in page
+    assert reverse("patient_list") in page
 
 
 @pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_paula_sees_no_clinician_navigation(client, paula):
     client.force_login(paula.user)
     page = client.get(reverse("home")).content.decode()
     assert "(Patient)" in page
-    assert reverse("patients:list") not in page
+    assert reverse("patient_list") not in page
     assert reverse("admin:index") not in page
 
 
@@ -38,7 +38,7 @@ def test_eddie_is_offered_the_page_editor_and_no_patients(client, eddie):
     page = client.get(reverse("home")).content.decode()
     assert "(Education editor)" in page
     assert reverse("admin:index") in page
-    assert reverse("patients:list") not in page
+    assert reverse("patient_list") not in page
 
 
 @pytest.mark.django_db

@@ -28,11 +28,6 @@ def scan(patient, device, day, *sites, status="released"):
 
 
 @pytest.fixture
-def hologic(db):
-    return Device.objects.create(manufacturer="hologic", model="Horizon A", serial="H-1")
-
-
-@pytest.fixture
 def paula_history(paula, hologic):
     """Three scans over four years; the spine loses 0.070 g/cm² against the first."""
     scan(

@@ -10,7 +10,7 @@ from tests.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
 
-LIST_URL = reverse("patients:list")
+LIST_URL = reverse("patient_list")
 # Session, user, groups; then the count and the page of patients, fracture counts included.
 QUERY_BOUND = 5
 

@@ -2,12 +2,7 @@ import datetime
 
 import pytest
 
-from scans.models import Device, DexaScan, SiteMeasurement
-
-
-@pytest.fixture
-def hologic(db):
-    return Device.objects.create(manufacturer="hologic", model="Horizon A", serial="HZ-100")
+from scans.models import DexaScan, SiteMeasurement
 
 
 @pytest.fixture

@@ -121,8 +121,15 @@ def _scan_form(request, patient, scan):
 @clinician_required
 def scan_detail(request, pk):
     scan = _scan_for_request(request, pk)
+    readings = load_record(scan.patient)["reading"].readings
+    reading = next((r for r in readings if r.scan.pk == scan.pk), None)
     measurements = scan.measurements.all()
-    context = {"scan": scan, "patient": scan.patient, "measurements": measurements}
+    context = {
+        "scan": scan,
+        "patient": scan.patient,
+        "measurements": measurements,
+        "scan_reading": reading,
+    }
     return render(request, "scans/dexascan_detail.html", context)
 
 

@@ -191,3 +191,25 @@ def test_new_data_gives_a_new_chart(client, alice, paula_history, hologic, chart
 def test_an_unknown_chart_kind_is_not_found(client, alice, paula):
     client.force_login(alice)
     assert client.get(reverse("scans:chart", args=[paula.pk, "pie"])).status_code == 404
+
+
+def test_each_scan_page_reads_that_scan_against_its_predecessors(client, alice, paula_history):
+    client.force_login(alice)
+    middle = paula_history.scans.get(date=D(2024, 6, 18))
+    page = client.get(reverse("scans:scan_detail", args=[middle.pk])).content.decode()
+    assert "Low bone mass (osteopenia): lowest T-score −2.3 at the lumbar spine L1–L4." in page
+    assert "vs 2022-06-14" in page
+    assert "2026-06-16" not in page
+
+
+def test_the_chart_query_count_does_not_grow_with_scans(
+    client, alice, paula_history, hologic, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    url = reverse("scans:chart", args=[paula_history.pk, "bmd"])
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    for year in range(2010, 2020):
+        scan(paula_history, hologic, D(year, 2, 2), ("lumbar_spine", "", "0.900", "-1.5"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)

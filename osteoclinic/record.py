@@ -2,11 +2,12 @@
 
 from django.urls import reverse
 
-from patients.models import Fracture, HeightMeasurement, Patient, Treatment
+from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
 from scans.interpretation import load_record
 from scans.models import DexaScan, FraxEntry, Site
 
+RECENT_REPORTS = 10
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 
@@ -16,6 +17,11 @@ def record_context(patient: Patient) -> dict:
     context["scan_rows"] = measurement_rows(context["scans"])
     context["charts"] = chart_panels(context, "scans:chart", patient.pk)
     context["height_loss"] = context["reading"].height
+    context["symptom_reports"] = list(
+        SymptomReport.objects.valid()
+        .filter(patient=patient)
+        .select_related("acknowledged_by")[:RECENT_REPORTS]
+    )
     context["errors_count"] = sum(
         model.objects.filter(patient=patient, entered_in_error=True).count()
         for model in (Fracture, HeightMeasurement, Treatment, DexaScan, FraxEntry)

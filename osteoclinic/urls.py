@@ -14,5 +14,6 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_record, name="patient_record"),
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),
+    path("portal/", include("osteoclinic.portal_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,9 +4,9 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from patients.access import Role, clinician_required, own_patient, patient_for_request, role_of
+from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.models import Patient
 
 from . import record
@@ -22,8 +22,7 @@ def home(request):
         context = {"patient_count": Patient.objects.count()}
         return render(request, "osteoclinic/home_clinician.html", context)
     if role == Role.PATIENT:
-        context = {"patient": own_patient(request.user)}
-        return render(request, "osteoclinic/home_patient.html", context)
+        return redirect("portal:home")
     if role == Role.EDITOR:
         return render(request, "osteoclinic/home_editor.html")
     return render(request, "osteoclinic/home_no_role.html", status=403)

@@ -17,6 +17,7 @@ from .models import (
     Menopause,
     Patient,
     Sex,
+    SymptomReport,
     Treatment,
 )
 
@@ -354,3 +355,46 @@ class PatientListForm(forms.Form):
                 any_risk |= Q(**{name: True})
             patients = patients.filter(any_risk)
         return patients.order_by(*self.SORTS[options.get("sort") or "name"])
+
+
+class SymptomReportForm(forms.ModelForm):
+    """The symptom diary: what a patient (or a clinician for them) reports."""
+
+    pain = forms.TypedChoiceField(
+        label="How bad is your pain today? (0 = no pain, 10 = worst imaginable)",
+        coerce=int,
+        choices=[(n, str(n)) for n in range(0, 11)],
+        widget=forms.RadioSelect(attrs={"class": "form-check-inline"}),
+        error_messages={"invalid_choice": "Choose a number from 0 to 10."},
+    )
+
+    class Meta:
+        model = SymptomReport
+        fields = [
+            "pain",
+            "pain_back",
+            "pain_hip",
+            "pain_neck_shoulder",
+            "pain_other",
+            "sudden_onset",
+            "affects_sleep_or_daily_life",
+            "fall_since_last_report",
+            "height_loss_or_stooping",
+            "note",
+        ]
+        labels = {
+            "pain_back": "Back",
+            "pain_hip": "Hip",
+            "pain_neck_shoulder": "Neck or shoulder",
+            "pain_other": "Somewhere else (say where below)",
+        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        cleaned = super().clean()
+        places = [cleaned.get(name) for name in SymptomReport.LOCATION_FIELDS.values()]
+        if cleaned.get("pain") and not any(places):
+            self.add_error("pain_back", "Tick where it hurts.")
+        if cleaned.get("pain_other") and not (cleaned.get("note") or "").strip():
+            self.add_error("note", "Say where else it hurts.")
+        return cleaned

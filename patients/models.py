@@ -6,7 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry
 
 
 class Sex(models.TextChoices):
@@ -343,3 +346,101 @@ class Treatment(EnteredInError):
     def is_bone_therapy(self) -> bool:
         # Calcium and vitamin D alone are supplements, not osteoporosis therapy (domain.md §8).
         return self.drug_class != DrugClass.CALCIUM_VITAMIN_D
+
+
+class ReportSource(models.TextChoices):
+    PATIENT = "patient", "Patient (portal)"
+    CLINICIAN = "clinician", "Clinician on the patient's behalf"
+
+
+class SymptomReportQuerySet(EnteredInErrorQuerySet):
+    def unacknowledged_red_flags(self):
+        return self.valid().exclude(red_flags=[]).filter(acknowledged_at__isnull=True)
+
+
+class SymptomReport(EnteredInError):
+    """A symptom diary entry; red flags (the guide's "when to seek help") await a clinician."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="symptom_reports")
+    reported_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=ReportSource.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pain = models.PositiveSmallIntegerField("pain (0 = none, 10 = worst imaginable)")
+    pain_back = models.BooleanField("back", default=False)
+    pain_hip = models.BooleanField("hip", default=False)
+    pain_neck_shoulder = models.BooleanField("neck or shoulder", default=False)
+    pain_other = models.BooleanField("somewhere else", default=False)
+    sudden_onset = models.BooleanField("the pain started suddenly", default=False)
+    affects_sleep_or_daily_life = models.BooleanField(
+        "the pain affects my sleep or daily life", default=False
+    )
+    fall_since_last_report = models.BooleanField("I have fallen since my last entry", default=False)
+    height_loss_or_stooping = models.BooleanField(
+        "I have noticed height loss or a stoop", default=False
+    )
+    note = models.TextField("anything else", blank=True)
+    red_flags = models.JSONField(default=list, blank=True, editable=False)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = SymptomReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pain__gte=0, pain__lte=10), name="symptom_pain_0_to_10"
+            ),
+        ]
+        indexes = [models.Index(fields=["acknowledged_at"])]
+
+    def __str__(self):
+        return f"Symptoms {self.reported_at:%Y-%m-%d}: pain {self.pain}/10"
+
+    LOCATION_FIELDS = {
+        "back": "pain_back",
+        "hip": "pain_hip",
+        "neck_shoulder": "pain_neck_shoulder",
+        "other": "pain_other",
+    }
+
+    def entry(self):
+        """The plain-values form the symptom rules read (patients.symptoms)."""
+        return SymptomEntry(
+            pain=self.pain,
+            locations=frozenset(
+                PainLocation(code)
+                for code, field in self.LOCATION_FIELDS.items()
+                if getattr(self, field)
+            ),
+            sudden_onset=self.sudden_onset,
+            affects_sleep_or_daily_life=self.affects_sleep_or_daily_life,
+            fall_since_last_report=self.fall_since_last_report,
+            height_loss_or_stooping=self.height_loss_or_stooping,
+        )
+
+    @property
+    def locations_display(self) -> str:
+        labels = [
+            str(self._meta.get_field(field).verbose_name)
+            for field in self.LOCATION_FIELDS.values()
+            if getattr(self, field)
+        ]
+        return ", ".join(labels) or "—"
+
+    @property
+    def red_flag_labels(self) -> list[str]:
+        return [RED_FLAG_LABELS.get(code, code) for code in self.red_flags]
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.red_flags) and self.acknowledged_at is None

@@ -84,6 +84,14 @@ RED_FLAGS = (
     HEIGHT_LOSS_OR_STOOPING,
 )
 
+# Short names of the red flags, for badges and the worklist.
+RED_FLAG_LABELS = {
+    "sudden_back_pain": "Sudden back pain",
+    "pain_affecting_sleep_or_daily_life": "Pain affecting sleep or daily life",
+    "fall_or_suspected_fracture": "Fall or suspected fracture",
+    "height_loss_or_stooping": "Height loss or stooping",
+}
+
 FINDING_BACK_PAIN = "back_pain"
 FINDING_POSTURAL_CHANGE = "postural_change"
 FINDING_RED_FLAGS = "red_flags"

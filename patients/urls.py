@@ -19,4 +19,17 @@ urlpatterns = [
     path("<int:pk>/treatments/new/", views.treatment_create, name="treatment_create"),
     path("treatments/<int:treatment_pk>/edit/", views.treatment_edit, name="treatment_edit"),
     path("treatments/<int:treatment_pk>/error/", views.treatment_error, name="treatment_error"),
+    path("<int:pk>/portal/invite/", views.portal_invite, name="portal_invite"),
+    path("<int:pk>/portal/revoke/", views.portal_revoke, name="portal_revoke"),
+    path(
+        "invitation/<str:uidb64>/<str:token>/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path("<int:pk>/symptoms/new/", views.symptom_create, name="symptom_create"),
+    path(
+        "symptoms/<int:report_pk>/acknowledge/",
+        views.symptom_acknowledge,
+        name="symptom_acknowledge",
+    ),
 ]

@@ -4,21 +4,36 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_POST
 
+from . import services
 from .access import clinician_required, patient_for_request
 from .forms import (
     EnteredInErrorForm,
     FractureForm,
     HeightForm,
     PatientForm,
+    SymptomReportForm,
     TreatmentForm,
 )
-from .models import Fracture, HeightMeasurement, Patient, Treatment
+from .models import (
+    Fracture,
+    HeightMeasurement,
+    Patient,
+    ReportSource,
+    SymptomReport,
+    Treatment,
+)
 from .signals import announce_record_changed
+from .tokens import invitation_token
 
 HISTORY_PAGE_SIZE = 50
 
@@ -277,3 +292,70 @@ def _shown(model_field, value) -> str:
     if isinstance(value, datetime.date):
         return f"{value:%Y-%m-%d}"
     return str(value)
+
+
+# --- Portal access ---------------------------------------------------------------------------
+
+
+@require_POST
+@clinician_required
+def portal_invite(request, pk):
+    patient = patient_for_request(request, pk)
+    invitation = services.portal_invite(patient=patient, base_url=request.build_absolute_uri("/"))
+    context = {"patient": patient, "invitation": invitation}
+    return render(request, "patients/invitation_done.html", context)
+
+
+@require_POST
+@clinician_required
+def portal_revoke(request, pk):
+    patient = patient_for_request(request, pk)
+    services.portal_revoke(patient=patient)
+    messages.success(request, f"Portal access for {patient.full_name} is revoked.")
+    return redirect(patient)
+
+
+def invitation_accept(request, uidb64, token):
+    """A patient sets their password through the one-time link (no sign-in needed)."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), patient__isnull=False)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        user = None
+    if user is None or not user.is_active or not invitation_token.check_token(user, token):
+        return render(request, "patients/invitation_invalid.html", status=410)
+    form = SetPasswordForm(user, _posted(request))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set. Welcome to your bone health portal.")
+        return redirect("home")
+    return render(request, "patients/invitation_accept.html", {"form": form, "user": user})
+
+
+# --- Symptom reports (clinician side) --------------------------------------------------------
+
+
+@clinician_required
+def symptom_create(request, pk):
+    patient = patient_for_request(request, pk)
+    form = SymptomReportForm(_posted(request), instance=SymptomReport(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        report = form.save(commit=False)
+        report.source = ReportSource.CLINICIAN
+        services.symptom_report_record(report=report, user=request.user)
+        messages.success(request, "Symptom report added.")
+        return redirect(patient)
+    return render(request, "patients/symptomreport_form.html", {"form": form, "patient": patient})
+
+
+@require_POST
+@clinician_required
+def symptom_acknowledge(request, report_pk):
+    report = get_object_or_404(SymptomReport.objects.valid(), pk=report_pk)
+    patient = patient_for_request(request, report.patient_id)
+    services.symptom_report_acknowledge(report=report, user=request.user)
+    messages.success(request, f"Red flags of {report.reported_at:%Y-%m-%d} acknowledged.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = patient.get_absolute_url()
+    return redirect(target)

@@ -88,15 +88,20 @@ def render(kind: str, inputs: dict) -> bytes:
 
 
 def chart_response(request, kind: str, inputs: dict) -> HttpResponse:
+    """A trend chart as SVG."""
+    return svg_response(request, kind, inputs, lambda: render(kind, inputs))
+
+
+def svg_response(request, kind: str, data, draw) -> HttpResponse:
     """The SVG, from the cache when it is there; 304 when the browser already has it."""
-    key = chart_key(kind, inputs)
+    key = charts.chart_key(kind, data) if not isinstance(data, dict) else chart_key(kind, data)
     etag = f'"{key}"'
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
         svg = cache.get(key)
         if svg is None:
-            svg = render(kind, inputs)
+            svg = draw()
             cache.set(key, svg, CACHE_SECONDS)
         response = HttpResponse(svg, content_type="image/svg+xml")
     response["ETag"] = etag

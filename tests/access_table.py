@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.urls import URLPattern, URLResolver, get_resolver
 
 OK, LOGIN, ADMIN_LOGIN, REDIRECT = "200", "login", "admin login", "redirect"
-FORBIDDEN, NOT_FOUND, NOT_ALLOWED = "403", "404", "405"
+FORBIDDEN, NOT_FOUND, NOT_ALLOWED, GONE = "403", "404", "405", "410"
 ROLES = ("anonymous", "paula", "pete", "alice", "eddie", "admin")
 
 
@@ -47,12 +47,18 @@ def signed_in(**options) -> Row:
     return Row(LOGIN, OK, OK, OK, OK, OK, **options)
 
 
+def portal_page(**options) -> Row:
+    """Portal pages about the signed-in patient: each patient sees their own."""
+    return Row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, **options)
+
+
 def paula_pk(world):
     return {"pk": world["paula"].pk}
 
 
 ACCESS: dict[str, Row] = {
-    "home": signed_in(),
+    # Patients land on their portal; everyone else on their role's home page.
+    "home": Row(LOGIN, REDIRECT, REDIRECT, OK, OK, OK),
     # Django's sign-in, sign-out and password views with our templates.
     "login": everyone(OK),
     "logout": everyone(LOGIN, method="post"),
@@ -112,6 +118,27 @@ ACCESS: dict[str, Row] = {
             .pk
         }
     ),
+    "patients:portal_invite": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, kwargs=paula_pk, method="post"
+    ),
+    "patients:portal_revoke": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=paula_pk, method="post"
+    ),
+    # The invitation link is public: a wrong or used token says so (410 Gone) to everyone.
+    "patients:invitation_accept": everyone(
+        GONE, kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"}
+    ),
+    "patients:symptom_create": clinician_page(kwargs=paula_pk),
+    "patients:symptom_acknowledge": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=lambda world: {"report_pk": world["symptom_report"].pk},
+        method="post",
+    ),
     # --- end patients app ---
     # --- scans app: clinician pages ---
     "scans:device_list": clinician_page(),
@@ -137,6 +164,12 @@ ACCESS: dict[str, Row] = {
     "scans:frax_error": clinician_page(kwargs=lambda world: {"pk": world["frax"].pk}),
     "scans:chart": clinician_page(kwargs=lambda world: {"pk": world["paula"].pk, "kind": "bmd"}),
     # --- end scans app ---
+    # The portal: the patient comes from the signed-in user, never from the URL, so each
+    # patient gets their own page; staff have no portal (404).
+    "portal:home": portal_page(),
+    "portal:chart": portal_page(kwargs=lambda world: {"kind": "tscore"}),
+    "portal:symptoms": portal_page(),
+    "portal:pain_chart": portal_page(),
     # The Django admin: staff only, model permissions decide each page.
     "admin:index": Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK),
     "admin:patients_patient_changelist": Row(

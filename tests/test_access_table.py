@@ -5,11 +5,13 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from patients.models import SymptomReport
 from scans.models import Device, DexaScan, FraxEntry, SiteMeasurement
 from tests.access_table import (
     ACCESS,
     ADMIN_LOGIN,
     FORBIDDEN,
+    GONE,
     LOGIN,
     NOT_ALLOWED,
     NOT_FOUND,
@@ -36,7 +38,7 @@ def answer_of(response) -> str:
         if location.startswith(reverse("admin:login")):
             return ADMIN_LOGIN
         return REDIRECT
-    return {200: OK, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED}.get(
+    return {200: OK, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED, 410: GONE}.get(
         response.status_code, str(response.status_code)
     )
 
@@ -65,7 +67,15 @@ def access_objects(paula):
     frax = FraxEntry.objects.create(
         patient=paula, date=datetime.date(2024, 3, 1), major_osteoporotic="12.0", hip="2.1"
     )
-    return {"device": device, "scan": scan, "frax": frax}
+    report = SymptomReport.objects.create(
+        patient=paula,
+        source="patient",
+        pain=7,
+        pain_back=True,
+        sudden_onset=True,
+        red_flags=["sudden_back_pain"],
+    )
+    return {"device": device, "scan": scan, "frax": frax, "symptom_report": report}
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS))

@@ -26,7 +26,7 @@ def test_a_wrong_password_says_so_and_signs_nobody_in(client, alice):
 @pytest.mark.django_db
 def test_paula_sees_no_clinician_navigation(client, paula):
     client.force_login(paula.user)
-    page = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("home"), follow=True).content.decode()
     assert "(Patient)" in page
     assert reverse("patient_list") not in page
     assert reverse("admin:index") not in page

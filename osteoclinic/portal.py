@@ -1,0 +1,94 @@
+"""The patient portal: a signed-in patient's own results, charts, education and diary.
+
+Every view gets the patient from the signed-in user (`patient_required`), never from the URL,
+and reads released scans only.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from patients.access import patient_required
+from patients.forms import SymptomReportForm
+from patients.models import ReportSource, SymptomReport
+from patients.services import symptom_report_record
+from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
+from scans import charts, plain, trends
+from scans.interpretation import load_record
+
+from .record import chart_panels
+
+DIARY_LENGTH = 50
+
+
+def _released(patient) -> dict:
+    return load_record(patient, released_only=True)
+
+
+@patient_required
+def home(request, patient):
+    records = _released(patient)
+    latest = records["reading"].latest
+    changes = []
+    if latest is not None:
+        for row in latest.changes:
+            text = plain.change_sentence(
+                row.measurement.site_label, row.previous, row.previous_date
+            )
+            if text:
+                changes.append(text)
+    context = {
+        **records,
+        "latest": latest,
+        "result": plain.result_sentence(latest.diagnosis) if latest else None,
+        "changes": changes,
+        "charts": chart_panels(records, "portal:chart"),
+    }
+    return render(request, "osteoclinic/portal_home.html", context)
+
+
+@patient_required
+def chart(request, patient, kind):
+    if kind not in trends.KINDS:
+        raise Http404("No such chart.")
+    records = _released(patient)
+    inputs = trends.chart_inputs(
+        kind,
+        records["reading"].readings,
+        records["fractures"],
+        records["treatments"],
+        records["studies"],
+    )
+    return trends.chart_response(request, kind, inputs)
+
+
+@patient_required
+def symptoms(request, patient):
+    reports = list(SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH])
+    form = SymptomReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        report = form.save(commit=False)
+        report.patient, report.source = patient, ReportSource.PATIENT
+        report = symptom_report_record(report=report, user=request.user)
+        if report.red_flags:
+            messages.error(request, CONTACT_CLINIC_MESSAGE)
+        else:
+            messages.success(request, "Thank you: your entry is saved.")
+        return redirect("portal:symptoms")
+    context = {
+        "patient": patient,
+        "reports": reports,
+        "form": form,
+        "pain_points": len(reports) >= 2,
+        "red_flag_messages": {flag.code: flag.message for flag in RED_FLAGS},
+    }
+    return render(request, "osteoclinic/portal_symptoms.html", context)
+
+
+@patient_required
+def pain_chart(request, patient):
+    reports = SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH]
+    points = tuple(
+        charts.Point(report.reported_at.date(), float(report.pain)) for report in reversed(reports)
+    )
+    return trends.svg_response(request, "pain", points, lambda: charts.pain_chart(points))

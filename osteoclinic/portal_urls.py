@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import portal
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", portal.home, name="home"),
+    path("chart/<str:kind>.svg", portal.chart, name="chart"),
+    path("symptoms/", portal.symptoms, name="symptoms"),
+    path("symptoms/chart.svg", portal.pain_chart, name="pain_chart"),
+]

@@ -1,0 +1,59 @@
+"""Results in plain words for patients, from the same reading clinicians see."""
+
+from . import densitometry as d
+
+CATEGORY_SENTENCES = {
+    d.WhoCategory.NORMAL: "Your bone density is in the normal range.",
+    d.WhoCategory.LOW_BONE_MASS: (
+        "Your bone density is lower than normal, but not as low as osteoporosis. "
+        "This is called low bone mass (osteopenia)."
+    ),
+    d.WhoCategory.OSTEOPOROSIS: "Your bone density is lower than normal (osteoporosis range).",
+    d.WhoCategory.SEVERE: (
+        "Your bone density is lower than normal (osteoporosis range), and you have had a "
+        "fracture from a minor fall or strain. Doctors call this established osteoporosis."
+    ),
+    d.ZCategory.WITHIN: "Your bone density is within the expected range for your age.",
+    d.ZCategory.BELOW: (
+        "Your bone density is below the expected range for your age. Your clinician will "
+        "talk with you about what may be causing this."
+    ),
+}
+
+
+def result_sentence(diagnosis: d.Diagnosis | None) -> str:
+    """The diagnosis as a patient reads it."""
+    if diagnosis is None:
+        return "Your scan could not be summarised automatically: your clinician will explain it."
+    sentence = CATEGORY_SENTENCES[diagnosis.category]
+    score = "Z-score" if diagnosis.basis == d.Basis.Z_SCORE else "T-score"
+    place = d.SITE_LABELS[diagnosis.site].split(" L1")[0].lower()
+    return f"{sentence} Your lowest {score} was {d.format_score(diagnosis.score)} at the {place}."
+
+
+def change_sentence(site_label: str, change: d.Change | None, since) -> str | None:
+    """What changed at one site since the previous scan, against the scanner's variation."""
+    if change is None:
+        return None
+    where = f"At the {site_label[0].lower()}{site_label[1:]}"
+    when = f"since your scan on {since:%-d %B %Y}"
+    if change.direction == d.Direction.NOT_JUDGED:
+        return (
+            f"{where}, {when}: this scan was on a different scanner, so the change is "
+            "approximate and cannot be judged."
+        )
+    amount = f"{abs(change.percent):.1f}%"
+    if change.direction == d.Direction.LOSS:
+        return (
+            f"{where}, your bone density fell by {amount} {when}. This is more than the "
+            "scanner's normal variation, so it is likely a real change."
+        )
+    if change.direction == d.Direction.GAIN:
+        return (
+            f"{where}, your bone density rose by {amount} {when}. This is more than the "
+            "scanner's normal variation, so it is likely a real improvement."
+        )
+    return (
+        f"{where}, your bone density is about the same {when} (a change of {amount}, "
+        "within the scanner's normal variation)."
+    )

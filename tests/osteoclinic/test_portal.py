@@ -1,0 +1,170 @@
+"""The portal: a patient's own released results in plain words, charts, diary and red flags."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from patients.models import SymptomReport
+from patients.tokens import invitation_token
+from tests.osteoclinic.test_patient_record import scan
+
+D = datetime.date
+
+
+@pytest.fixture
+def paula_released(paula, hologic):
+    scan(paula, hologic, D(2022, 6, 14), ("lumbar_spine", "", "0.842", "-2.0"))
+    scan(paula, hologic, D(2024, 6, 18), ("lumbar_spine", "", "0.772", "-2.7"))
+    scan(paula, hologic, D(2025, 6, 18), ("lumbar_spine", "", "0.700", "-3.4"), status="draft")
+    return paula
+
+
+def test_the_portal_shows_the_latest_released_result_in_plain_words(client, paula_released):
+    client.force_login(paula_released.user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Your bone density is lower than normal (osteoporosis range)." in page
+    assert "Your lowest T-score was −2.7 at the lumbar spine." in page
+    assert "your bone density fell by 8.3% since your scan on 14 June 2022" in page
+    assert "This is more than the scanner" in page
+    # The draft scan of 2025 and the clinician's notes never reach the portal.
+    assert "0.700" not in page and "−3.4" not in page
+    assert "When to seek medical help" in page
+
+
+def test_clinician_notes_never_reach_the_portal(client, paula_released):
+    paula_released.clinician_notes = "Private remark about family"
+    paula_released.save()
+    client.force_login(paula_released.user)
+    for url in (reverse("portal:home"), reverse("portal:symptoms")):
+        assert "Private remark" not in client.get(url).content.decode()
+
+
+def test_the_portal_chart_draws_released_scans_only(client, alice, paula_released):
+    client.force_login(paula_released.user)
+    portal = client.get(reverse("portal:chart", args=["bmd"]))
+    assert "Lumbar spine" in portal.content.decode()
+    assert "private" in portal["Cache-Control"]
+    client.force_login(alice)
+    clinician = client.get(reverse("scans:chart", args=[paula_released.pk, "bmd"]))
+    # The clinician's chart includes the draft scan; the patient's does not.
+    assert clinician["ETag"] != portal["ETag"]
+
+
+def test_pete_sees_his_own_portal_not_paulas(client, paula_released, pete):
+    client.force_login(pete.user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Hello, Pete" in page
+    assert "0.772" not in page
+    assert client.get(reverse("patient_record", args=[paula_released.pk])).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("answers", "red_flag"),
+    [
+        ({"pain": "7", "pain_back": "on", "sudden_onset": "on"}, True),
+        ({"pain": "5", "pain_hip": "on", "affects_sleep_or_daily_life": "on"}, True),
+        ({"pain": "0", "fall_since_last_report": "on"}, True),
+        ({"pain": "2", "pain_back": "on"}, False),
+        ({"pain": "6", "pain_hip": "on", "sudden_onset": "on"}, False),
+    ],
+)
+def test_a_diary_entry_with_a_red_flag_says_contact_the_clinic(client, paula, answers, red_flag):
+    client.force_login(paula.user)
+    response = client.post(reverse("portal:symptoms"), answers, follow=True)
+    page = response.content.decode()
+    report = SymptomReport.objects.get()
+    assert (report.patient, report.source, report.entered_by) == (paula, "patient", paula.user)
+    assert bool(report.red_flags) is red_flag
+    assert ("Please contact the clinic" in page) is red_flag
+
+
+def test_a_diary_entry_needs_a_valid_pain_score(client, paula):
+    client.force_login(paula.user)
+    response = client.post(reverse("portal:symptoms"), {"pain": "11"})
+    assert response.context["form"].errors["pain"] == ["Choose a number from 0 to 10."]
+    assert not SymptomReport.objects.exists()
+
+
+def test_a_red_flag_waits_for_a_clinician_and_leaves_once_acknowledged(client, alice, paula):
+    client.force_login(paula.user)
+    client.post(reverse("portal:symptoms"), {"pain": "8", "pain_back": "on", "sudden_onset": "on"})
+    report = SymptomReport.objects.get()
+    assert list(SymptomReport.objects.unacknowledged_red_flags()) == [report]
+    client.force_login(alice)
+    client.post(reverse("patients:symptom_acknowledge", args=[report.pk]))
+    report.refresh_from_db()
+    assert report.acknowledged_by == alice
+    assert not SymptomReport.objects.unacknowledged_red_flags().exists()
+
+
+def test_a_clinician_enters_a_report_on_the_patients_behalf(client, alice, paula):
+    client.force_login(alice)
+    client.post(
+        reverse("patients:symptom_create", args=[paula.pk]),
+        {"pain": "4", "pain_other": "on", "note": "Left knee after gardening"},
+    )
+    report = SymptomReport.objects.get()
+    assert (report.source, report.entered_by, report.note) == (
+        "clinician",
+        alice,
+        "Left knee after gardening",
+    )
+
+
+def invite(client, alice, patient):
+    client.force_login(alice)
+    response = client.post(reverse("patients:portal_invite", args=[patient.pk]))
+    client.logout()
+    return response.context["invitation"]
+
+
+def test_an_invitation_link_sets_a_password_once(client, alice, pete):
+    pete.user = None
+    pete.save()
+    invitation = invite(client, alice, pete)
+    assert len(mail.outbox) == 0  # no email on record: the link is shown to copy
+    assert not invitation.user.has_usable_password()
+    path = invitation.link.split("testserver", 1)[1]
+    assert client.get(path).status_code == 200
+    new = {"new_password1": "Calcium-and-sunshine-42", "new_password2": "Calcium-and-sunshine-42"}
+    response = client.post(path, new, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:home")
+    client.logout()
+    again = client.get(path)
+    assert again.status_code == 410 and "no longer works" in again.content.decode()
+    assert client.login(username=invitation.user.username, password="Calcium-and-sunshine-42")
+
+
+def test_an_invitation_is_emailed_when_an_address_exists(client, alice, paula):
+    paula.email = "paula@example.org"
+    paula.save()
+    invitation = invite(client, alice, paula)
+    assert invitation.emailed
+    assert mail.outbox[0].to == ["paula@example.org"]
+    assert invitation.link in mail.outbox[0].body
+
+
+def test_an_invitation_expires_after_seven_days(client, alice, paula, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 1, 1, 9, 0))
+    invitation = invite(client, alice, paula)
+    path = invitation.link.split("testserver", 1)[1]
+    time_machine.move_to(datetime.datetime(2026, 1, 7, 9, 0))
+    assert invitation_token.check_token(invitation.user, path.rstrip("/").split("/")[-1])
+    time_machine.move_to(datetime.datetime(2026, 1, 9, 9, 0))
+    assert client.get(path).status_code == 410
+
+
+def test_revoked_access_blocks_sign_in(client, alice, paula):
+    paula.user.set_password("Calcium-and-sunshine-42")
+    paula.user.save()
+    client.force_login(alice)
+    client.post(reverse("patients:portal_revoke", args=[paula.pk]))
+    client.logout()
+    assert not client.login(username="paula", password="Calcium-and-sunshine-42")
+    response = client.post(
+        reverse("login"), {"username": "paula", "password": "Calcium-and-sunshine-42"}
+    )
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 200

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.models import Patient
 
-from . import record
+from . import record, worklist
 from .forms import ClinicPatientListForm
 
 PAGE_SIZE = 25
@@ -19,8 +19,8 @@ PAGE_SIZE = 25
 def home(request):
     role = role_of(request.user)
     if role in (Role.CLINICIAN, Role.SUPERUSER):
-        context = {"patient_count": Patient.objects.count()}
-        return render(request, "osteoclinic/home_clinician.html", context)
+        context = {"sections": worklist.build(datetime.date.today())}
+        return render(request, "osteoclinic/worklist.html", context)
     if role == Role.PATIENT:
         return redirect("portal:home")
     if role == Role.EDITOR:

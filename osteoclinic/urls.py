@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:pk>/", views.patient_record, name="patient_record"),
+    path("patients/<int:pk>/summary/", views.patient_summary, name="patient_summary"),
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),
     path("portal/", include("osteoclinic.portal_urls")),

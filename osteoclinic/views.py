@@ -42,3 +42,11 @@ def patient_list(request):
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     context = {"page": page, "page_range": page_range, "form": form, "today": datetime.date.today()}
     return render(request, "osteoclinic/patient_list.html", context)
+
+
+@clinician_required
+def patient_summary(request, pk):
+    patient = patient_for_request(request, pk)
+    context = record.record_context(patient)
+    context["today"] = datetime.date.today()
+    return render(request, "osteoclinic/patient_summary.html", context)

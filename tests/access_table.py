@@ -72,6 +72,7 @@ ACCESS: dict[str, Row] = {
     "password_reset_complete": everyone(OK),
     # The patient record (osteoclinic: it combines every app).
     "patient_record": clinician_page(kwargs=paula_pk),
+    "patient_summary": clinician_page(kwargs=paula_pk),
     # --- patients app: clinician pages ---
     "patient_list": clinician_page(),
     "patients:create": clinician_page(),

@@ -213,3 +213,19 @@ def test_the_chart_query_count_does_not_grow_with_scans(
         scan(paula_history, hologic, D(year, 2, 2), ("lumbar_spine", "", "0.900", "-1.5"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_the_printable_summary_holds_identity_diagnosis_changes_and_next_scan(
+    client, alice, paula_history
+):
+    Treatment.objects.create(
+        patient=paula_history, drug_class="bisphosphonate", name="Alendronate", start=D(2024, 7, 1)
+    )
+    client.force_login(alice)
+    page = client.get(reverse("patient_summary", args=[paula_history.pk])).content.decode()
+    assert "MRN MRN-PAULA" in page
+    assert "Osteoporosis: lowest T-score −2.7 at the lumbar spine L1–L4." in page
+    assert "−0.070 (−8.3%) vs 2022-06-14" in page
+    assert "Alendronate" in page
+    assert "Next scan due:</strong> 2028-06-16" in page
+    assert "<script>" not in page and "onclick" not in page

@@ -1,5 +1,6 @@
 """OsteoClinic settings: one module, read from the environment (see .env.example)."""
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "axes",
     "patients",
     "scans",
     "education",
@@ -78,7 +80,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "osteoclinic.middleware.SecurityHeadersMiddleware",
+    "osteoclinic.middleware.IdleTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses sign-in for a locked-out username and address.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one username from one address lock it for the cool-off time.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Staff sessions end after this many minutes without a request (patients keep Django's
+# default two-week session, ended by signing out or closing access).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 
 ROOT_URLCONF = "osteoclinic.urls"
 WSGI_APPLICATION = "osteoclinic.wsgi.application"

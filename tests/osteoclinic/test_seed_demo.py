@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from osteoclinic import demo
 from patients.access import Role, role_of
@@ -34,7 +35,8 @@ def test_every_demo_login_works_with_its_role_and_a_rerun_changes_nothing(settin
         "admin": Role.SUPERUSER,
     }
     for username, role in expected.items():
-        user = authenticate(username=username, password=demo.PASSWORD)
+        # django-axes checks every sign-in against its lockouts, so it needs the request.
+        user = authenticate(RequestFactory().post("/"), username=username, password=demo.PASSWORD)
         assert user is not None, username
         assert role_of(user) == role
     assert Patient.objects.get(user__username="paula").given_name == "Paula"

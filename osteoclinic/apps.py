@@ -15,6 +15,4 @@ class OsteoclinicConfig(AppConfig):
             if request is not None and hasattr(request, "session"):
                 mark_activity(request)
 
-        user_logged_in.connect(
-            start_idle_clock, weak=False, dispatch_uid="osteoclinic.idle_clock"
-        )
+        user_logged_in.connect(start_idle_clock, weak=False, dispatch_uid="osteoclinic.idle_clock")

@@ -9,8 +9,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from patients.access import patient_required
+from patients.audit import log_access
 from patients.forms import SymptomReportForm
-from patients.models import ReportSource, SymptomReport
+from patients.models import AccessAction, AccessLogEntry, ReportSource, SymptomReport
 from patients.services import symptom_report_record
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
@@ -27,6 +28,7 @@ def _released(patient) -> dict:
 
 @patient_required
 def home(request, patient):
+    log_access(request, patient, AccessAction.PORTAL)
     records = _released(patient)
     latest = records["reading"].latest
     changes = []
@@ -51,6 +53,7 @@ def home(request, patient):
 def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
+    log_access(request, patient, AccessAction.CHART)
     records = _released(patient)
     inputs = trends.chart_inputs(
         kind,
@@ -92,3 +95,13 @@ def pain_chart(request, patient):
         charts.Point(report.reported_at.date(), float(report.pain)) for report in reversed(reports)
     )
     return trends.svg_response(request, "pain", points, lambda: charts.pain_chart(points))
+
+
+ACCESS_LOG_LENGTH = 100
+
+
+@patient_required
+def access_log(request, patient):
+    """Who has looked at my record: the latest entries of the access log."""
+    entries = AccessLogEntry.objects.filter(patient=patient)[:ACCESS_LOG_LENGTH]
+    return render(request, "osteoclinic/portal_access_log.html", {"entries": entries})

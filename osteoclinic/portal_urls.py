@@ -9,4 +9,5 @@ urlpatterns = [
     path("chart/<str:kind>.svg", portal.chart, name="chart"),
     path("symptoms/", portal.symptoms, name="symptoms"),
     path("symptoms/chart.svg", portal.pain_chart, name="pain_chart"),
+    path("access/", portal.access_log, name="access_log"),
 ]

@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from patients.access import Role, clinician_required, patient_for_request, role_of
-from patients.models import Patient
+from patients.audit import log_access
+from patients.models import AccessAction, Patient
 
 from . import record, worklist
 from .forms import ClinicPatientListForm
@@ -31,6 +32,7 @@ def home(request):
 @clinician_required
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.RECORD)
     return render(request, "osteoclinic/patient_record.html", record.record_context(patient))
 
 
@@ -47,6 +49,7 @@ def patient_list(request):
 @clinician_required
 def patient_summary(request, pk):
     patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.SUMMARY)
     context = record.record_context(patient)
     context["today"] = datetime.date.today()
     return render(request, "osteoclinic/patient_summary.html", context)

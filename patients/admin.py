@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Fracture, HeightMeasurement, Patient, Treatment
+from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 
 PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
 
@@ -50,3 +50,37 @@ class TreatmentAdmin(SimpleHistoryAdmin):
     search_fields = (*PATIENT_SEARCH, "name")
     raw_id_fields = ("patient",)
     date_hierarchy = "start"
+
+
+@admin.register(AccessLogEntry)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Superusers read the access log; nobody edits or deletes it."""
+
+    list_display = ("at", "username", "role", "patient", "action", "path", "ip_address")
+    list_filter = ("action", "role")
+    search_fields = ("username", "patient__mrn", "patient__family_name")
+    date_hierarchy = "at"
+    list_select_related = ("patient",)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SymptomReport)
+class SymptomReportAdmin(SimpleHistoryAdmin):
+    list_display = ("reported_at", "patient", "pain", "source", "red_flags", "acknowledged_at")
+    list_filter = ("source", "entered_in_error")
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("patient",)

@@ -444,3 +444,38 @@ class SymptomReport(EnteredInError):
     @property
     def needs_attention(self) -> bool:
         return bool(self.red_flags) and self.acknowledged_at is None
+
+
+class AccessAction(models.TextChoices):
+    RECORD = "record", "Record page"
+    SCAN = "scan", "Scan page"
+    CHART = "chart", "Chart"
+    SUMMARY = "summary", "Printable summary"
+    HISTORY = "history", "Change history"
+    EXPORT = "export", "Export"
+    PORTAL = "portal", "Portal"
+
+
+class AccessLogEntry(models.Model):
+    """Who looked at which patient's data, what, when and from where (never edited)."""
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the entry must still say who it was if the account is removed.
+    username = models.CharField(max_length=150)
+    role = models.CharField(max_length=20)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
+    action = models.CharField(max_length=10, choices=AccessAction.choices)
+    path = models.CharField(max_length=300)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "access log entry"
+        verbose_name_plural = "access log"
+        indexes = [models.Index(fields=["patient", "-at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.patient_id}"

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import clinician_required, patient_for_request
+from .audit import log_access
 from .forms import (
     EnteredInErrorForm,
     FractureForm,
@@ -25,6 +26,7 @@ from .forms import (
     TreatmentForm,
 )
 from .models import (
+    AccessAction,
     Fracture,
     HeightMeasurement,
     Patient,
@@ -184,6 +186,7 @@ def treatment_error(request, treatment_pk):
 @clinician_required
 def patient_history(request, pk):
     patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.HISTORY)
     entries = _history_entries(patient)
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _describe(page.object_list)

@@ -7,7 +7,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
+from patients.audit import log_access
 from patients.forms import EnteredInErrorForm
+from patients.models import AccessAction
 
 from . import densitometry, services, trends
 from .forms import (
@@ -121,6 +123,7 @@ def _scan_form(request, patient, scan):
 @clinician_required
 def scan_detail(request, pk):
     scan = _scan_for_request(request, pk)
+    log_access(request, scan.patient, AccessAction.SCAN)
     readings = load_record(scan.patient)["reading"].readings
     reading = next((r for r in readings if r.scan.pk == scan.pk), None)
     measurements = scan.measurements.all()
@@ -164,6 +167,7 @@ def chart(request, pk, kind):
     patient = patient_for_request(request, pk)
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
+    log_access(request, patient, AccessAction.CHART)
     return trends.chart_response(request, kind, chart_inputs_for(patient, kind))
 
 

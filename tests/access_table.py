@@ -171,6 +171,7 @@ ACCESS: dict[str, Row] = {
     "portal:chart": portal_page(kwargs=lambda world: {"kind": "tscore"}),
     "portal:symptoms": portal_page(),
     "portal:pain_chart": portal_page(),
+    "portal:access_log": portal_page(),
     # The Django admin: staff only, model permissions decide each page.
     "admin:index": Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK),
     "admin:patients_patient_changelist": Row(

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from .concurrency import EditGuardMixin
 from .models import (
     Fracture,
     FractureSite,
@@ -52,7 +53,7 @@ def check_not_before_birth(day: datetime.date, patient: Patient, what: str) -> N
         )
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(EditGuardMixin, forms.ModelForm):
     mrn = forms.CharField(
         label="MRN",
         max_length=32,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .access import clinician_required, patient_for_request
 from .audit import log_access
+from .concurrency import changed_since_opened
 from .forms import (
     EnteredInErrorForm,
     FractureForm,
@@ -70,11 +71,14 @@ def patient_edit(request, pk):
     form = PatientForm(_posted(request), instance=patient)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            patient = form.save()
-            # Risk factors and menopause decide which education pages apply.
-            announce_record_changed(Patient, patient)
-        messages.success(request, "Patient details saved.")
-        return redirect(patient)
+            stale = changed_since_opened(form)
+            if not stale:
+                patient = form.save()
+                # Risk factors and menopause decide which education pages apply.
+                announce_record_changed(Patient, patient)
+        if not stale:
+            messages.success(request, "Patient details saved.")
+            return redirect(patient)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 

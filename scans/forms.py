@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
+from patients.concurrency import EditGuardMixin
+
 from . import densitometry
 from .models import (
     BMD_MAX,
@@ -90,7 +92,7 @@ class DeviceForm(forms.ModelForm):
         return cleaned
 
 
-class ScanForm(forms.ModelForm):
+class ScanForm(EditGuardMixin, forms.ModelForm):
     date = forms.DateField(
         label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
     )

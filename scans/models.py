@@ -85,6 +85,7 @@ class DexaScan(EnteredInError):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     objects = DexaScanQuerySet.as_manager()

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from patients.concurrency import changed_since_opened
 from patients.models import Patient
 from patients.signals import announce_record_changed
 
@@ -14,8 +15,11 @@ from .models import DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStat
 
 
 @transaction.atomic
-def scan_save(*, patient: Patient, form, formset) -> DexaScan:
-    """Store a scan and its site measurements from validated forms."""
+def scan_save(*, patient: Patient, form, formset) -> DexaScan | None:
+    """Store a scan and its site measurements from validated forms; None, with a message on
+    the form, when someone else saved the scan since the form was opened."""
+    if changed_since_opened(form, merge=False):
+        return None
     scan = form.save(commit=False)
     scan.patient = patient
     scan.save()

@@ -113,9 +113,10 @@ def _scan_form(request, patient, scan):
     form = ScanForm(data, instance=scan, patient=patient)
     formset = measurement_formset(data=data, instance=scan)
     if data is not None and form.is_valid() and formset.is_valid():
-        scan = services.scan_save(patient=patient, form=form, formset=formset)
-        messages.success(request, f"Scan of {scan.date:%Y-%m-%d} saved.")
-        return redirect(patient)
+        saved = services.scan_save(patient=patient, form=form, formset=formset)
+        if saved is not None:
+            messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.")
+            return redirect(patient)
     context = {"form": form, "formset": formset, "patient": patient, "scan": scan}
     return render(request, "scans/dexascan_form.html", context)
 

@@ -92,3 +92,15 @@ def hologic(db):
     from scans.models import Device
 
     return Device.objects.create(manufacturer="hologic", model="Horizon A", serial="HZ-100")
+
+
+@pytest.fixture
+def paula_scan(paula, hologic):
+    """A scan of paula's: one lumbar spine measurement, still a draft."""
+    from scans.models import DexaScan, SiteMeasurement
+
+    scan = DexaScan.objects.create(patient=paula, device=hologic, date=datetime.date(2023, 3, 3))
+    SiteMeasurement.objects.create(
+        scan=scan, site="lumbar_spine", vertebrae="L1-L4", bmd="0.812", t_score="-2.7"
+    )
+    return scan

@@ -1,0 +1,83 @@
+"""Two clinicians editing one record at once: no change is ever lost silently.
+
+An edit form carries the record's `updated_at` as it was when the form was opened. Saving
+locks the row and compares. If someone saved in between, the two edits are merged field by
+field against the version both started from (kept in the record's history): a field only
+one of them changed takes that change. Only when both changed the same field differently is
+the form shown again, with a message naming those fields, for a deliberate second save.
+"""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+VERSION_FIELD = "loaded_version"
+
+
+def version_of(instance) -> str:
+    return instance.updated_at.isoformat() if instance.updated_at else ""
+
+
+class EditGuardMixin:
+    """For ModelForms of models with `updated_at` and history: remembers the opened version."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if self.instance.pk:
+            self.fields[VERSION_FIELD].initial = version_of(self.instance)
+
+
+def _opened_snapshot(current, loaded: str):
+    try:
+        when = datetime.datetime.fromisoformat(loaded)
+    except ValueError:
+        return None
+    return current.history.filter(updated_at=when).order_by("-history_id").first()
+
+
+def changed_since_opened(form, *, merge: bool = True) -> bool:
+    """Inside a transaction: lock the stored row; True (with a message on the form) when a
+    save now would overwrite someone else's change to the same field."""
+    instance = form.instance
+    if instance.pk is None:
+        return False
+    current = type(instance).objects.select_for_update().get(pk=instance.pk)
+    loaded = form.cleaned_data.get(VERSION_FIELD) or ""
+    if not loaded or loaded == version_of(current):
+        return False
+    names = [name for name in form.fields if name != VERSION_FIELD and name in form.cleaned_data]
+    base = _opened_snapshot(current, loaded) if merge else None
+    if base is not None:
+        clashes = []
+        for name in names:
+            mine, theirs, was = (
+                form.cleaned_data[name], getattr(current, name), getattr(base, name)
+            )
+            if mine == was:
+                setattr(instance, name, theirs)  # only they changed it: keep theirs
+            elif theirs != was and theirs != mine:
+                clashes.append(str(form.fields[name].label or name))
+        if not clashes:
+            return False
+        detail = "both of you changed " + ", ".join(clashes)
+    else:
+        detail = "their change and yours cannot be combined automatically"
+    who = ""
+    latest = current.history.select_related("history_user").first()
+    if latest is not None and latest.history_user is not None:
+        who = f" by {latest.history_user.get_username()}"
+    form.add_error(
+        None,
+        ValidationError(
+            f"This record was changed by someone else{who} at {current.updated_at:%H:%M:%S} "
+            f"since you opened it, and {detail}. Review their change (see the history), "
+            "then save again to keep your values.",
+            code="stale",
+        ),
+    )
+    # The form now carries the newer version: saving again, after review, is deliberate.
+    form.data = form.data.copy()
+    form.data[form.add_prefix(VERSION_FIELD)] = version_of(current)
+    return True

@@ -221,5 +221,9 @@ SCAN_INTERVAL_UNTREATED_MONTHS = env_int("SCAN_INTERVAL_UNTREATED_MONTHS", 24)
 SCAN_INTERVAL_ON_TREATMENT_MONTHS = env_int("SCAN_INTERVAL_ON_TREATMENT_MONTHS", 24)
 SCAN_INTERVAL_GLUCOCORTICOID_MONTHS = env_int("SCAN_INTERVAL_GLUCOCORTICOID_MONTHS", 12)
 
+# The largest CSV of scans the import page accepts, and the system of MRNs in FHIR exports.
+SCAN_IMPORT_MAX_BYTES = env_int("SCAN_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:osteoclinic:mrn")
+
 # A portal invitation link works once and for this many days.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)

@@ -165,6 +165,22 @@ ACCESS: dict[str, Row] = {
     "scans:frax_error": clinician_page(kwargs=lambda world: {"pk": world["frax"].pk}),
     "scans:chart": clinician_page(kwargs=lambda world: {"pk": world["paula"].pk, "kind": "bmd"}),
     # --- end scans app ---
+    # --- scans import/export ---
+    "scans:import": clinician_page(),
+    "scans:import_template": clinician_page(),
+    # With no file uploaded in the session, clinicians are sent back to the upload page.
+    "scans:import_preview": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
+    "scans:import_rejects": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
+    "scans:import_confirm": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+    ),
+    "scans:import_cancel": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+    ),
+    "scans:export_csv": clinician_page(),
+    "scans:export_patient_csv": clinician_page(kwargs=paula_pk),
+    "scans:export_fhir": clinician_page(kwargs=paula_pk),
+    # --- end scans import/export ---
     # The portal: the patient comes from the signed-in user, never from the URL, so each
     # patient gets their own page; staff have no portal (404).
     "portal:home": portal_page(),

@@ -1,0 +1,78 @@
+"""Import DEXA results from a CSV file: a dry run unless --commit is given."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
+
+from scans import importers
+
+
+class Command(BaseCommand):
+    help = (
+        "Check a CSV file of DEXA results (one row per site measurement) against the clinic and "
+        "print what an import would do. Nothing is written unless --commit is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8, comma or semicolon).")
+        parser.add_argument(
+            "--date-format",
+            choices=sorted(importers.DATE_FORMATS),
+            default="iso",
+            help="iso: YYYY-MM-DD (default); dmy: DD/MM/YYYY.",
+        )
+        parser.add_argument(
+            "--commit", action="store_true", help="Write the new records (one transaction)."
+        )
+        parser.add_argument(
+            "--rejects", metavar="PATH", help="Write the rejected rows, with an error column."
+        )
+
+    def handle(self, *args, file, date_format, commit, rejects, **options):
+        path = Path(file)
+        try:
+            text = importers.decode(path.read_bytes())
+            if commit:
+                plan = importers.import_commit(
+                    text=text, date_format=date_format, source=path.name, progress=self.progress
+                )
+            else:
+                plan = importers.import_preview(
+                    text=text, date_format=date_format, progress=self.progress
+                )
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        except importers.ImportFileError as error:
+            raise CommandError(str(error)) from None
+        except IntegrityError:
+            raise CommandError(
+                "The same records changed while the import ran; nothing was imported. Run again."
+            ) from None
+        self.report(plan, committed=commit)
+        if rejects:
+            Path(rejects).write_text(importers.rejects_csv(plan), encoding="utf-8")
+            self.stdout.write(f"Rejected rows written to {rejects}.")
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.stdout.write(f"  {stage} {done:,} of {total:,} rows")
+
+    def report(self, plan: importers.ImportPlan, *, committed: bool) -> None:
+        counts = plan.counts
+        verb = "Imported" if committed else "Dry run — would import"
+        self.stdout.write(
+            f"{verb}: {counts.new_patients:,} new patients, {counts.new_devices:,} new scanners, "
+            f"{counts.new_scans:,} new scans (drafts), {counts.new_measurements:,} new "
+            "measurements."
+        )
+        self.stdout.write(
+            f"Unchanged (skipped): {counts.unchanged:,}. Conflicts (not applied): "
+            f"{counts.conflicts:,}. Errors: {counts.errors:,}. Rows: {counts.rows:,}."
+        )
+        if plan.parsed.header.ignored:
+            self.stdout.write(f"Columns ignored: {', '.join(plan.parsed.header.ignored)}.")
+        for row in plan.problems:
+            for column, message in row.errors:
+                self.stdout.write(f"Row {row.number} ({row.status}) {column}: {message}")
+        if not committed:
+            self.stdout.write("Nothing was written. Run again with --commit to import.")

@@ -29,7 +29,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from patients.models import Menopause, Patient, Sex
-from patients.signals import announce_record_changed
 
 from . import densitometry
 from .forms import NUMBER_SIGNS, format_number
@@ -46,6 +45,7 @@ from .models import (
     Site,
     SiteMeasurement,
 )
+from .services import status_refresh_many
 
 # The columns, in the order the template and the exports write them. `menopause` and
 # `vertebrae` go beyond the issue's list: without them a new patient would be read by age
@@ -947,9 +947,10 @@ def import_commit(
     if progress:
         progress("written", len(rows), len(rows))
 
-    # Each affected patient's stored reading and education follow once this commits.
-    for mrn in sorted({row.values.mrn for row in rows}):
-        announce_record_changed(DexaScan, patients[mrn])
+    # The affected patients' stored readings follow once this commits, in bulk. Imported
+    # scans are drafts, which patients' education does not read: it follows their release.
+    affected = [patients[mrn] for mrn in sorted({row.values.mrn for row in rows})]
+    transaction.on_commit(lambda: status_refresh_many(patients=affected))
     return plan
 
 

@@ -268,28 +268,55 @@ def read_patient(
     )
 
 
-def load_record(patient: Patient, *, released_only: bool = False) -> dict:
-    """The patient's valid clinical records and their reading, in a fixed number of queries."""
-    scans = DexaScan.objects.for_patient(patient)
+def load_records(patients, *, released_only: bool = False) -> dict[int, dict]:
+    """Each patient's valid clinical records and their reading, keyed by patient id.
+
+    A fixed number of queries however many patients: one per kind of record.
+    """
+    patients = {patient.pk: patient for patient in patients}
+    ids = list(patients)
+    scans = DexaScan.objects.valid().filter(patient_id__in=ids)
     if released_only:
         scans = scans.released()
-    scans = list(scans.select_related("device", "reviewed_by").prefetch_related("measurements"))
+    scans = scans.select_related("device", "reviewed_by").prefetch_related("measurements")
     records = {
-        "patient": patient,
-        "scans": scans,
-        "fractures": list(Fracture.objects.valid().filter(patient=patient)),
-        "heights": list(HeightMeasurement.objects.valid().filter(patient=patient)),
-        "treatments": list(Treatment.objects.valid().filter(patient=patient)),
-        "frax_entries": list(FraxEntry.objects.valid().filter(patient=patient)),
-        "studies": load_precision_studies(scan.device_id for scan in scans),
+        pk: {
+            "patient": patient,
+            "scans": [],
+            "fractures": [],
+            "heights": [],
+            "treatments": [],
+            "frax_entries": [],
+        }
+        for pk, patient in patients.items()
     }
-    records["reading"] = read_patient(
-        patient,
-        scans=scans,
-        fractures=records["fractures"],
-        treatments=records["treatments"],
-        heights=records["heights"],
-        frax_entries=records["frax_entries"],
-        studies=records["studies"],
+    kinds = (
+        ("scans", scans),
+        ("fractures", Fracture.objects.valid().filter(patient_id__in=ids)),
+        ("heights", HeightMeasurement.objects.valid().filter(patient_id__in=ids)),
+        ("treatments", Treatment.objects.valid().filter(patient_id__in=ids)),
+        ("frax_entries", FraxEntry.objects.valid().filter(patient_id__in=ids)),
     )
+    for name, queryset in kinds:
+        for item in queryset:
+            records[item.patient_id][name].append(item)
+    studies = load_precision_studies(
+        {scan.device_id for record in records.values() for scan in record["scans"]}
+    )
+    for pk, record in records.items():
+        record["studies"] = studies
+        record["reading"] = read_patient(
+            patients[pk],
+            scans=record["scans"],
+            fractures=record["fractures"],
+            treatments=record["treatments"],
+            heights=record["heights"],
+            frax_entries=record["frax_entries"],
+            studies=studies,
+        )
     return records
+
+
+def load_record(patient: Patient, *, released_only: bool = False) -> dict:
+    """One patient's valid clinical records and their reading, in a fixed number of queries."""
+    return load_records([patient], released_only=released_only)[patient.pk]

@@ -10,7 +10,7 @@ from patients.models import Patient
 from patients.signals import announce_record_changed
 
 from . import densitometry as d
-from .interpretation import load_record
+from .interpretation import load_records
 from .models import DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStatus
 
 
@@ -87,7 +87,40 @@ def frax_mark_entered_in_error(*, entry: FraxEntry, reason: str) -> FraxEntry:
 
 def status_refresh(*, patient: Patient) -> PatientStatus:
     """Rebuild the stored summary of a patient's reading from their records."""
-    reading = load_record(patient)["reading"]
+    return status_refresh_many(patients=[patient])[0]
+
+
+STATUS_FIELDS = [
+    "category",
+    "category_label",
+    "summary",
+    "latest_scan",
+    "latest_scan_date",
+    "significant_loss",
+    "loss_summary",
+    "treatment_indicated",
+    "treatment_reasons",
+    "on_treatment",
+    "next_due",
+    "updated_at",
+]
+
+
+def status_refresh_many(*, patients, batch: int = 500) -> list[PatientStatus]:
+    """Rebuild the stored readings of many patients, a batch at a time (bulk import)."""
+    patients = list(patients)
+    statuses = []
+    for start in range(0, len(patients), batch):
+        records = load_records(patients[start : start + batch])
+        chunk = [_status_from(record["patient"], record["reading"]) for record in records.values()]
+        PatientStatus.objects.bulk_create(
+            chunk, update_conflicts=True, unique_fields=["patient"], update_fields=STATUS_FIELDS
+        )
+        statuses.extend(chunk)
+    return statuses
+
+
+def _status_from(patient: Patient, reading) -> PatientStatus:
     latest = reading.latest
     diagnosis = latest.diagnosis if latest else None
     losses = [
@@ -99,21 +132,21 @@ def status_refresh(*, patient: Patient) -> PatientStatus:
         )
     ]
     treatment = reading.treatment
-    values = {
-        "category": str(diagnosis.category) if diagnosis else "",
-        "category_label": diagnosis.label if diagnosis else "",
-        "summary": diagnosis.summary if diagnosis else "",
-        "latest_scan": latest.scan if latest else None,
-        "latest_scan_date": latest.scan.date if latest else None,
-        "significant_loss": bool(losses),
-        "loss_summary": "; ".join(losses)[:300],
-        "treatment_indicated": bool(treatment and treatment.consider),
-        "treatment_reasons": " ".join(treatment.reasons)[:500] if treatment else "",
-        "on_treatment": reading.on_treatment,
-        "next_due": reading.next_due,
-    }
-    status, _ = PatientStatus.objects.update_or_create(patient=patient, defaults=values)
-    return status
+    return PatientStatus(
+        patient=patient,
+        category=str(diagnosis.category) if diagnosis else "",
+        category_label=diagnosis.label if diagnosis else "",
+        summary=diagnosis.summary if diagnosis else "",
+        latest_scan=latest.scan if latest else None,
+        latest_scan_date=latest.scan.date if latest else None,
+        significant_loss=bool(losses),
+        loss_summary="; ".join(losses)[:300],
+        treatment_indicated=bool(treatment and treatment.consider),
+        treatment_reasons=" ".join(treatment.reasons)[:500] if treatment else "",
+        on_treatment=reading.on_treatment,
+        next_due=reading.next_due,
+        updated_at=timezone.now(),
+    )
 
 
 def change_text(change) -> str:

@@ -6,8 +6,10 @@ and reads released scans only.
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
+from education.models import PageStatus, PatientEducation
+from education.services import education_mark_viewed
 from patients.access import patient_required
 from patients.audit import log_access
 from patients.forms import SymptomReportForm
@@ -41,12 +43,31 @@ def home(request, patient):
                 changes.append(text)
     context = {
         **records,
+        "education": list(_attachments(patient)),
         "latest": latest,
         "result": plain.result_sentence(latest.diagnosis) if latest else None,
         "changes": changes,
         "charts": chart_panels(records, "portal:chart"),
     }
     return render(request, "osteoclinic/portal_home.html", context)
+
+
+def _attachments(patient):
+    """The pages attached to the patient now, published ones only, in the editors' order."""
+    return (
+        PatientEducation.objects.indicated()
+        .filter(patient=patient, page__status=PageStatus.PUBLISHED)
+        .select_related("page")
+        .order_by("page__order", "page__title")
+    )
+
+
+@patient_required
+def education_page(request, patient, pk):
+    """One attached page; the first view is recorded for the clinician."""
+    attachment = get_object_or_404(_attachments(patient), pk=pk)
+    education_mark_viewed(attachment=attachment)
+    return render(request, "osteoclinic/portal_education.html", {"attachment": attachment})
 
 
 @patient_required

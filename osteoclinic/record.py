@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from education.panel import record_panel_context
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
 from scans.interpretation import load_record
@@ -16,6 +17,7 @@ def record_context(patient: Patient) -> dict:
     context = load_record(patient)
     context["scan_rows"] = measurement_rows(context["scans"])
     context["charts"] = chart_panels(context, "scans:chart", patient.pk)
+    context.update(record_panel_context(patient))
     context["height_loss"] = context["reading"].height
     context["symptom_reports"] = list(
         SymptomReport.objects.valid()

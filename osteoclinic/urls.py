@@ -15,6 +15,7 @@ urlpatterns = [
     path("patients/<int:pk>/summary/", views.patient_summary, name="patient_summary"),
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),
+    path("education/", include("education.urls")),
     path("portal/", include("osteoclinic.portal_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -53,7 +53,9 @@ def changed_since_opened(form, *, merge: bool = True) -> bool:
         clashes = []
         for name in names:
             mine, theirs, was = (
-                form.cleaned_data[name], getattr(current, name), getattr(base, name)
+                form.cleaned_data[name],
+                getattr(current, name),
+                getattr(base, name),
             )
             if mine == was:
                 setattr(instance, name, theirs)  # only they changed it: keep theirs

@@ -117,7 +117,27 @@ class PatientForm(EditGuardMixin, forms.ModelForm):
             raise ValidationError(
                 "The date of birth is before 1900: check the year.", "before_1900"
             )
+        if self.instance.pk:
+            self._check_records_after(born)
         return born
+
+    def _check_records_after(self, born):
+        # Every dated record of the patient must follow the birth (the database holds scans
+        # to it; the form says which record clashes rather than failing at save).
+        dated = [
+            (f"a fracture on {f.date:%Y-%m-%d}", f.date)
+            for f in self.instance.fractures.valid().filter(date__lt=born)[:1]
+        ] + [
+            # Scans are another app's records, reached through the relation it declares.
+            (f"a scan on {day:%Y-%m-%d}", day)
+            for day in self.instance.scans.filter(date__lt=born).values_list("date", flat=True)[:1]
+        ]
+        if dated:
+            what, _day = min(dated, key=lambda item: item[1])
+            raise ValidationError(
+                f"The record has {what}, before this date of birth: check the date.",
+                "after_records",
+            )
 
     def clean_glucocorticoid_dose_mg(self):
         dose = self.cleaned_data["glucocorticoid_dose_mg"]

@@ -25,12 +25,16 @@ class Menopause(models.TextChoices):
 
 
 class PatientQuerySet(models.QuerySet):
+    # A name search uses the first few words only: enough for "Anna Maria de Souza", and a
+    # pasted paragraph cannot build a query the database refuses.
+    SEARCH_WORDS = 6
+
     def search(self, text: str):
-        text = (text or "").strip()
+        text = (text or "").strip()[:200]
         if not text:
             return self
         query = models.Q(mrn__iexact=text)
-        for word in text.split():
+        for word in list(dict.fromkeys(text.split()))[: self.SEARCH_WORDS]:
             query |= models.Q(family_name__icontains=word) | models.Q(given_name__icontains=word)
         return self.filter(query)
 

@@ -1,6 +1,7 @@
 """Forms for scanners and for logging a DEXA scan with all its sites on one page."""
 
 import datetime
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -196,7 +197,7 @@ class MeasurementForm(forms.ModelForm):
         for name in self.errors:
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
-                attrs["class"] += " is-invalid"
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
                 attrs["aria-describedby"] = f"{self.auto_id % self.add_prefix(name)}_error"
 
     def clean(self):
@@ -296,12 +297,12 @@ class PrecisionStudyForm(forms.ModelForm):
                 continue
             try:
                 values = [float(Decimal(cell)) for cell in cells]
-            except InvalidOperation:
+            except (InvalidOperation, ValueError):  # ValueError: "sNaN" and the like
                 problems.append(f"Line {number}: “{line.strip()}” is not a list of numbers.")
                 continue
             if len(values) < 2:
                 problems.append(f"Line {number}: a patient needs at least two values.")
-            elif any(not 0.1 <= v <= 2.5 for v in values):
+            elif any(not (math.isfinite(v) and 0.1 <= v <= 2.5) for v in values):
                 problems.append(f"Line {number}: BMD must be 0.100–2.500 g/cm².")
             else:
                 groups.append(values)
@@ -311,6 +312,12 @@ class PrecisionStudyForm(forms.ModelForm):
             self.result = densitometry.precision_from_study(groups)
         except ValueError as error:
             raise ValidationError(str(error), code="insufficient") from None
+        if round(self.result.rms_sd, 4) <= 0:
+            raise ValidationError(
+                "Every patient's values are identical, so no precision can be computed: "
+                "paste the BMD of each repeated scan.",
+                code="no_variation",
+            )
         return groups
 
 

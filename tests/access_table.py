@@ -188,6 +188,63 @@ ACCESS: dict[str, Row] = {
     "portal:symptoms": portal_page(),
     "portal:pain_chart": portal_page(),
     "portal:access_log": portal_page(),
+    # An attachment id of paula's: pete probing it gets 404, like everyone but paula.
+    "portal:education": Row(
+        LOGIN,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        kwargs=lambda world: {"pk": world["attachment"].pk},
+    ),
+    # --- education app ---
+    # The record page's education forms: POST only; clinicians always go back to the record.
+    "education:attach": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=paula_pk, method="post"
+    ),
+    "education:detach": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=lambda world: {
+            "pk": world["paula"]
+            .education.create(
+                page=world["paula"]
+                .education.model._meta.get_field("page")
+                .related_model.objects.get(slug="dxa-scans"),
+                source="rule",
+                reason="Your next bone density scan is due on 1 March 2026.",
+            )
+            .pk
+        },
+        method="post",
+    ),
+    # Editors work on pages in the admin; patients' attachments are for superusers only.
+    "admin:education_educationpage_changelist": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK
+    ),
+    "admin:education_educationpage_preview": Row(
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        OK,
+        OK,
+        kwargs=lambda world: {
+            "object_id": world["paula"]
+            .education.model._meta.get_field("page")
+            .related_model.objects.get(slug="dxa-scans")
+            .pk
+        },
+    ),
+    "admin:education_patienteducation_changelist": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK
+    ),
+    # --- end education app ---
     # The Django admin: staff only, model permissions decide each page.
     "admin:index": Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK),
     "admin:patients_patient_changelist": Row(

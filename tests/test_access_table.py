@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from education.models import EducationPage, PatientEducation
 from patients.models import SymptomReport
 from scans.models import Device, DexaScan, FraxEntry, SiteMeasurement
 from tests.access_table import (
@@ -75,7 +76,19 @@ def access_objects(paula):
         sudden_onset=True,
         red_flags=["sudden_back_pain"],
     )
-    return {"device": device, "scan": scan, "frax": frax, "symptom_report": report}
+    attachment = PatientEducation.objects.create(
+        patient=paula,
+        page=EducationPage.objects.for_patients().first(),
+        reason="Your scan showed low bone mass.",
+        source="rule",
+    )
+    return {
+        "device": device,
+        "scan": scan,
+        "frax": frax,
+        "symptom_report": report,
+        "attachment": attachment,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS))

@@ -169,3 +169,41 @@ def test_revoked_access_blocks_sign_in(client, alice, paula):
     client.post(reverse("patients:portal_revoke", args=[paula.pk]))
     client.logout()
     assert not signs_in(client, "paula", "Calcium-and-sunshine-42")
+
+
+def test_a_patient_reads_an_attached_page_with_its_reason_and_the_clinic_sees_it_read(
+    client, alice, paula_released, django_capture_on_commit_callbacks
+):
+    from education.models import PatientEducation
+    from education.services import education_sync
+
+    education_sync(patient=paula_released)
+    attachment = PatientEducation.objects.get(
+        patient=paula_released, page__slug="understanding-osteoporosis"
+    )
+    assert "T-score of −2.7 at the lumbar spine" in attachment.reason
+    client.force_login(paula_released.user)
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "Understanding osteoporosis" in home or attachment.page.title in home
+    page = client.get(reverse("portal:education", args=[attachment.pk])).content.decode()
+    assert "Why you have this page:" in page and attachment.page.title in page
+    attachment.refresh_from_db()
+    assert attachment.first_viewed_at is not None
+    client.force_login(alice)
+    record = client.get(reverse("patient_record", args=[paula_released.pk])).content.decode()
+    assert attachment.page.title in record
+
+
+def test_symptom_reports_bring_the_back_pain_pages(client, paula):
+    from education.models import PatientEducation
+    from education.services import education_sync
+
+    client.force_login(paula.user)
+    client.post(reverse("portal:symptoms"), {"pain": "3", "pain_back": "on"})
+    education_sync(patient=paula)
+    slugs = set(
+        PatientEducation.objects.indicated()
+        .filter(patient=paula)
+        .values_list("page__slug", flat=True)
+    )
+    assert "why-osteoporosis-pain" in slugs

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from patients.access import CLINICIANS, EDITORS
 from patients.models import (
@@ -22,9 +23,12 @@ from patients.models import (
     Mechanism,
     Menopause,
     Patient,
+    ReportSource,
     Sex,
+    SymptomReport,
     Treatment,
 )
+from patients.services import symptom_report_record
 from patients.signals import announce_record_changed
 from scans import densitometry
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
@@ -136,6 +140,7 @@ def seed() -> None:
     _seed_paula(alice, hologic)
     _seed_pete(alice, lunar)
     _seed_clinic(alice, hologic, lunar)
+    _seed_waiting_scan(hologic)
     # The demo data is written directly, not through the services: announce it once.
     for patient in Patient.objects.all():
         announce_record_changed(Patient, patient)
@@ -172,18 +177,35 @@ def _seed_paula(alice, hologic):
             ],
             reviewer=alice,
         )
+    # Recent events are dated from today, so the demo always shows an acute fracture and a
+    # red flag on the worklist; they are created once and keep their first dates.
+    today = datetime.date.today()
     _once(
         Fracture,
         paula,
-        date=date(2026, 10, 20),
         site=FractureSite.VERTEBRAL,
         vertebral_level="L1",
-        mechanism=Mechanism.FRAGILITY,
-        genant_grade=2,
-        detection=Detection.CLINICAL,
-        brace=True,
-        defaults={"notes": "Sudden back pain lifting a shopping bag. MRI: acute L1 wedge."},
+        defaults={
+            "date": today - datetime.timedelta(days=35),
+            "mechanism": Mechanism.FRAGILITY,
+            "genant_grade": 2,
+            "detection": Detection.CLINICAL,
+            "brace": True,
+            "notes": "Sudden back pain lifting a shopping bag. MRI: acute L1 wedge.",
+        },
     )
+    if not SymptomReport.objects.filter(patient=paula).exists():
+        report = SymptomReport(
+            patient=paula,
+            reported_at=timezone.now() - datetime.timedelta(days=2),
+            source=ReportSource.PATIENT,
+            pain=6,
+            pain_back=True,
+            affects_sleep_or_daily_life=True,
+            height_loss_or_stooping=True,
+            note="Back pain wakes me at night since the fracture.",
+        )
+        symptom_report_record(report=report, user=paula.user)
     _once(HeightMeasurement, paula, date=date(1975, 1, 1), cm=Decimal("165.0"), measured=False)
     _once(HeightMeasurement, paula, date=date(2022, 6, 14), cm=Decimal("163.5"))
     _once(HeightMeasurement, paula, date=date(2026, 6, 16), cm=Decimal("160.5"))
@@ -346,3 +368,22 @@ def _seed_clinic(alice, hologic, lunar):
                 site=FractureSite.WRIST if index % 8 else FractureSite.HIP,
                 mechanism=Mechanism.FRAGILITY if index % 3 else Mechanism.HIGH_TRAUMA,
             )
+
+
+def _seed_waiting_scan(hologic):
+    """One scan of last week still waiting for a clinician's review."""
+    patient = Patient.objects.get(mrn="DEMO-0003")
+    if patient.scans.filter(status=ScanStatus.DRAFT).exists():
+        return
+    day = datetime.date.today() - datetime.timedelta(days=7)
+    neck = 0.655
+    _scan(
+        patient,
+        hologic,
+        day,
+        [
+            ("lumbar_spine", "", 0.861, -1.9, -0.9),
+            ("femoral_neck", "left", neck, _hip_t("femoral_neck", neck), None),
+        ],
+        status=ScanStatus.DRAFT,
+    )

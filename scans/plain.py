@@ -53,7 +53,8 @@ def change_sentence(site_label: str, change: d.Change | None, since) -> str | No
             f"{where}, your bone density rose by {amount} {when}. This is more than the "
             "scanner's normal variation, so it is likely a real improvement."
         )
+    signed = f"{change.percent:+.1f}%".replace("-", d.MINUS)
     return (
-        f"{where}, your bone density is about the same {when} (a change of {amount}, "
+        f"{where}, your bone density is about the same {when} (a change of {signed}, "
         "within the scanner's normal variation)."
     )

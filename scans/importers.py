@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -695,15 +694,15 @@ def build_plan(parsed: ParsedFile, *, progress: Progress | None = None) -> Impor
     good = [row for row in parsed.rows if row.status != Status.ERROR and row.values]
     mrns = {row.values.mrn for row in good}
     patients: dict[str, Patient] = {}
+    # MRNs are stored upper-cased by Python (Patient.save, and the import's own bulk writes),
+    # so the indexed column matches as it is; SQL's UPPER() would miss non-ASCII letters.
     for chunk in _chunks(mrns):
-        found = Patient.objects.annotate(mrn_key=Upper("mrn")).filter(mrn_key__in=chunk)
-        patients.update({patient.mrn_key: patient for patient in found})
+        patients.update({patient.mrn: patient for patient in Patient.objects.filter(mrn__in=chunk)})
 
-    serials = {row.values.device_key[1] for row in good}
-    devices: dict[tuple[str, str], Device] = {}
-    for chunk in _chunks(serials):
-        found = Device.objects.annotate(serial_key=Upper("serial")).filter(serial_key__in=chunk)
-        devices.update({(device.manufacturer, device.serial_key): device for device in found})
+    # A clinic has a handful of scanners: compare serials in Python, whatever their letters.
+    devices = {
+        (device.manufacturer, device.serial.upper()): device for device in Device.objects.all()
+    }
 
     mrn_of = {patient.pk: mrn for mrn, patient in patients.items()}
     device_key_of = {device.pk: key for key, device in devices.items()}

@@ -48,7 +48,9 @@ class ReportNumberField(forms.DecimalField):
             ) from None
 
     def validate(self, value):
-        # Range first, so the message names the value and the bounds instead of digit counts.
+        # Django's checks first (required; "NaN" and infinity are not numbers), then the range,
+        # so the message names the value and the bounds rather than a count of digits.
+        super().validate(value)
         if value is not None and not (self.low <= value <= self.high):
             low, high = format_number(self.low), format_number(self.high, plus=self.low < 0)
             raise ValidationError(
@@ -56,7 +58,6 @@ class ReportNumberField(forms.DecimalField):
                 f"{low}…{high}{self.unit} — check the report.",
                 code="out_of_range",
             )
-        super().validate(value)
 
 
 def format_number(value: Decimal, plus: bool = False) -> str:

@@ -34,7 +34,21 @@ test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
-	$(PY) -m pytest tests/bench -p no:randomly -s --override-ini addopts= $(PYTEST_ARGS)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@echo "== Page benchmark on SQLite (its own temporary database file)"
+	DATABASE_URL= $(PY) -m pytest tests/bench -p no:randomly -p no:playwright -s -q \
+	  --override-ini addopts= $(PYTEST_ARGS)
+	@PG_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"; \
+	if $(PY) -c 'import sys; from tests.bench.loadtest import reachable; \
+	    sys.exit(0 if reachable(sys.argv[1]) else 1)' "$$PG_URL"; then \
+	  echo "== Page benchmark on PostgreSQL (its own database)" && \
+	  DATABASE_URL="$$PG_URL" $(PY) -m pytest tests/bench -p no:randomly -p no:playwright -s -q \
+	    --override-ini addopts= $(PYTEST_ARGS) && \
+	  echo "== Load test: gunicorn and locust on 127.0.0.1, PostgreSQL" && \
+	  DATABASE_URL="$$PG_URL" $(PY) -m tests.bench.loadtest; \
+	else \
+	  echo "No PostgreSQL at $$PG_URL: its page benchmark and the load test are skipped."; \
+	fi
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,133 @@
+"""Timings, their summary (median, 95th percentile, ratio to the floor) and results.md.
+
+results.md holds one section per run kind ("Pages on SQLite", "Pages on PostgreSQL", "Load
+test"); a new run replaces its own section and leaves the others as they were.
+"""
+
+import datetime
+import math
+import os
+import platform
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import django
+
+RESULTS = Path(__file__).with_name("results.md")
+PREAMBLE = """# OsteoClinic benchmark results
+
+Written by `make bench` (tests/bench/): the page benchmark on SQLite and on PostgreSQL, each on
+its own database holding a generated clinic, then a load test of gunicorn on PostgreSQL. Each
+section is replaced by the next run of its kind. Targets are marks, not assertions.
+"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with `share` of the values at or below."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+@dataclass
+class Row:
+    name: str
+    runs: list[float]  # seconds
+    queries: int | str = ""
+    target: str = ""  # "ratio:3", "ratio:1.5", "ms:80", "s:10" or ""
+    note: str = ""
+    passed: bool | None = field(default=None)
+    page: bool = True  # a request, compared with the trivial view; False for other work
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.runs, 0.95)
+
+
+def judge(row: Row, floor: float) -> bool | None:
+    """Whether a row meets its target; None when it has none."""
+    if not row.target:
+        return row.passed
+    kind, limit = row.target.split(":")
+    value = {"ratio": row.median / floor, "ms": row.median * 1000, "s": row.median}[kind]
+    met = value <= float(limit)
+    return met if row.passed is None else (met and row.passed)
+
+
+def target_text(target: str) -> str:
+    if not target:
+        return ""
+    kind, limit = target.split(":")
+    return {"ratio": f"≤ {limit}×", "ms": f"≤ {limit} ms", "s": f"≤ {limit} s"}[kind]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f}" if seconds < 10 else f"{seconds * 1000:,.0f}"
+
+
+def table(rows: list[Row], floor: float) -> str:
+    lines = [
+        "| what | runs | median ms | p95 ms | queries | × trivial | target | result |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        verdict = judge(row, floor)
+        mark = {True: "pass", False: "**FAIL**", None: ""}[verdict]
+        name = row.name + (f" ({row.note})" if row.note else "")
+        ratio = f"{row.median / floor:.2f}" if row.page else "—"
+        lines.append(
+            f"| {name} | {len(row.runs)} | {_ms(row.median)} | {_ms(row.p95)} | {row.queries} "
+            f"| {ratio} | {target_text(row.target)} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def machine(database: str) -> str:
+    """Where and when: platform, CPUs, Python, Django, database, date, and how busy it was."""
+    # Other work on the machine slows every number alike; the run itself counts about 1.
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"- Machine: `{platform.platform()}`, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, Django {django.get_version()}; load average at the end "
+        f"{load} (1 / 5 / 15 min, this run included)\n"
+        f"- Database: {database}\n"
+        f"- Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"
+    )
+
+
+SECTION_ORDER = (
+    "Pages on SQLite",
+    "Pages on PostgreSQL",
+    "Load test on PostgreSQL (gunicorn + locust)",
+)
+
+
+def replace_section(title: str, body: str, path: Path = RESULTS) -> None:
+    """Put `## title` with `body` into results.md, replacing a section of the same title."""
+    text = path.read_text(encoding="utf-8") if path.exists() else PREAMBLE
+    preamble, sections = _split(text)
+    sections[title] = body.strip() + "\n"
+    order = sorted(
+        sections,
+        key=lambda name: SECTION_ORDER.index(name) if name in SECTION_ORDER else len(SECTION_ORDER),
+    )
+    parts = [preamble.rstrip() + "\n"]
+    parts += [f"\n## {name}\n\n{sections[name]}" for name in order]
+    path.write_text("".join(parts), encoding="utf-8")
+
+
+def _split(text: str) -> tuple[str, dict[str, str]]:
+    preamble, sections, current = [], {}, None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = ""
+        elif current is None:
+            preamble.append(line)
+        else:
+            sections[current] += line
+    return "".join(preamble), {name: body.strip() + "\n" for name, body in sections.items()}

@@ -1,0 +1,340 @@
+"""Page timings on a generated clinic of 10,000 patients, against the sign-in page as the floor.
+
+Run by `make bench` (never by `make test`). Every page is requested in-process through the
+Django test client, signed in with force_login; the times, query counts and pass/fail marks
+go to tests/bench/results.md. Nothing here asserts a duration: a benchmark reports.
+"""
+
+import csv
+import datetime
+import importlib
+import importlib.util
+import io
+import json
+import os
+import random
+import time
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from patients.access import CLINICIANS
+from patients.models import Patient
+from scans import densitometry as d
+from scans import trends
+from scans.models import Device, PatientStatus
+from scans.views import chart_inputs_for
+
+from .report import Row
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+COLD_REPEAT = max(5, REPEAT // 2)
+IMPORT_ROWS = 10_000
+IMPORT_SERIAL = "GEN-H-0001"
+
+
+# --------------------------------------------------------------------------------------------
+# Who and what is measured
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def subjects(django_db_setup, django_db_blocker):
+    """A clinician, the patient with the most scans and one with two, each with a portal login."""
+    with django_db_blocker.unblock():
+        alice = User.objects.create_user("bench-alice")
+        alice.groups.add(Group.objects.get_or_create(name=CLINICIANS)[0])
+        by_scans = (
+            Patient.objects.filter(mrn__startswith="GEN-")
+            .annotate(n=Count("scans", filter=Q(scans__entered_in_error=False)))
+            .order_by("-n", "pk")
+        )
+        heavy = by_scans.first()
+        light = by_scans.filter(n=2).order_by("pk").first()
+        for patient in (heavy, light):
+            user = User.objects.create_user(f"bench-{patient.mrn.lower()}")
+            Patient.objects.filter(pk=patient.pk).update(user=user)
+            patient.user = user
+            _attach_education(patient)
+    return {"alice": alice, "heavy": heavy, "light": light, "heavy_scans": heavy.n}
+
+
+def _attach_education(patient) -> None:
+    # Generated records carry no education pages; the measured patients get theirs, as a
+    # record changed through the services would.
+    if importlib.util.find_spec("education.services") is None:
+        return
+    importlib.import_module("education.services").education_sync(patient=patient)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _body(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def _check(response, path: str) -> None:
+    assert response.status_code == 200, f"{path} answered {response.status_code}"
+    _body(response)
+
+
+def timings(client, path: str, *, repeat: int = REPEAT, before=None) -> list[float]:
+    for _ in range(2):
+        if before:
+            before()
+        _check(client.get(path), path)
+    runs = []
+    for _ in range(repeat):
+        if before:
+            before()
+        started = time.perf_counter()
+        response = client.get(path)
+        _body(response)
+        runs.append(time.perf_counter() - started)
+        _check(response, path)
+    return runs
+
+
+def query_count(client, path: str, *, before=None) -> int:
+    if before:
+        before()
+    with CaptureQueriesContext(connection) as context:
+        _check(client.get(path), path)
+    return len(context.captured_queries)
+
+
+def same_queries(heavy: int, light: int) -> tuple[str, bool]:
+    """The query count, and whether it is the same for 2 scans as for the most scans."""
+    return f"{heavy} ({light} with 2 scans)", heavy == light
+
+
+# --------------------------------------------------------------------------------------------
+# The floor and the pages
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_trivial_view_is_the_floor(results):
+    anonymous = client_for(None)
+    runs = timings(anonymous, "/accounts/login/", repeat=max(REPEAT * 2, 10))
+    row = Row("Sign-in page `/accounts/login/` (trivial view)", runs)
+    row.queries = query_count(anonymous, "/accounts/login/")
+    results.floor = row.median
+    results.rows.append(row)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("Worklist `/`", "/"),
+        ("Patient list page 1 `/patients/`", "/patients/"),
+        (
+            "Filtered list `/patients/?category=osteoporosis&significant_loss=on`",
+            "/patients/?category=osteoporosis&significant_loss=on",
+        ),
+    ],
+)
+def test_clinician_lists(results, subjects, name, path):
+    alice = client_for(subjects["alice"])
+    row = Row(name, timings(alice, path), target="ratio:3")
+    row.queries = query_count(alice, path)
+    results.rows.append(row)
+
+
+@pytest.mark.django_db
+def test_patient_record(results, subjects):
+    alice = client_for(subjects["alice"])
+    heavy, light = subjects["heavy"], subjects["light"]
+    path = f"/patients/{heavy.pk}/"
+    row = Row(f"Patient record `/patients/<pk>/`, {subjects['heavy_scans']} scans", [])
+    row.runs = timings(alice, path)
+    row.target = "ratio:3"
+    counts = query_count(alice, path), query_count(alice, f"/patients/{light.pk}/")
+    row.queries, row.passed = same_queries(*counts)
+    results.rows.append(row)
+
+
+@pytest.mark.django_db
+def test_portal_home(results, subjects):
+    heavy, light = subjects["heavy"], subjects["light"]
+    portal = client_for(heavy.user)
+    row = Row(
+        f"Portal home `/portal/`, {subjects['heavy_scans']} scans", timings(portal, "/portal/")
+    )
+    row.target = "ratio:3"
+    counts = query_count(portal, "/portal/"), query_count(client_for(light.user), "/portal/")
+    row.queries, row.passed = same_queries(*counts)
+    results.rows.append(row)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["tscore", "bmd"])
+def test_charts_cold_and_warm(results, subjects, kind):
+    alice = client_for(subjects["alice"])
+    heavy, light = subjects["heavy"], subjects["light"]
+    path = f"/scans/patient/{heavy.pk}/chart/{kind}.svg"
+    # Only this chart's entry leaves the cache: a shared Redis is never flushed.
+    key = trends.chart_key(kind, chart_inputs_for(heavy, kind))
+
+    def forget():
+        cache.delete(key)
+
+    cold = Row(f"Chart `{kind}.svg` cold (not cached)", [], target="ms:80")
+    cold.runs = timings(alice, path, repeat=COLD_REPEAT, before=forget)
+    counts = (
+        query_count(alice, path, before=forget),
+        query_count(alice, f"/scans/patient/{light.pk}/chart/{kind}.svg"),
+    )
+    cold.queries, cold.passed = same_queries(*counts)
+    warm = Row(f"Chart `{kind}.svg` warm (cached)", timings(alice, path), target="ratio:1.5")
+    counts = (
+        query_count(alice, path),
+        query_count(alice, f"/scans/patient/{light.pk}/chart/{kind}.svg"),
+    )
+    warm.queries, warm.passed = same_queries(*counts)
+    assert cache.get(key) is not None
+    results.rows += [cold, warm]
+
+
+# --------------------------------------------------------------------------------------------
+# FHIR export and CSV import, when those modules are there
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_fhir_export(results, subjects):
+    if importlib.util.find_spec("scans.fhir") is None:
+        results.notes.append("FHIR export: skipped, `scans/fhir.py` is not there yet.")
+        return
+    heavy, light = subjects["heavy"], subjects["light"]
+    alice = client_for(subjects["alice"])
+    try:
+        path = reverse("scans:export_fhir", args=[heavy.pk])
+        light_path = reverse("scans:export_fhir", args=[light.pk])
+    except NoReverseMatch:
+        path = None
+    if path is not None:
+        row = Row(f"FHIR export `{path.replace(str(heavy.pk), '<pk>')}`", timings(alice, path))
+        row.target = "ratio:3"
+        counts = query_count(alice, path), query_count(alice, light_path)
+    else:
+        fhir = importlib.import_module("scans.fhir")
+
+        def export(patient):
+            return json.dumps(fhir.patient_bundle(patient))
+
+        runs = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            export(heavy)
+            runs.append(time.perf_counter() - started)
+        row = Row("FHIR export, `scans.fhir.patient_bundle` (no URL yet)", runs, page=False)
+        counts = []
+        for patient in (heavy, light):
+            with CaptureQueriesContext(connection) as context:
+                export(patient)
+            counts.append(len(context.captured_queries))
+    row.note = f"{subjects['heavy_scans']} scans"
+    row.queries, row.passed = same_queries(*counts)
+    results.rows.append(row)
+
+
+def import_csv(rows: int = IMPORT_ROWS) -> str:
+    """A scanner's export: a new scan of spine, both left hip sites and radius per patient."""
+    rng = random.Random(7)
+    day = datetime.date.today() - datetime.timedelta(days=7)
+    month_ago = datetime.date.today() - datetime.timedelta(days=30)
+    patients = list(
+        PatientStatus.objects.filter(
+            patient__mrn__startswith="GEN-", latest_scan_date__lt=month_ago
+        )
+        .order_by("patient_id")
+        .values_list("patient__mrn", flat=True)[: rows // 4]
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["mrn", "scan_date", "manufacturer", "device_serial", "site", "side", "bmd", "t_score"]
+    )
+    for mrn in patients:
+        spine_t = round(rng.gauss(-1.5, 1.0), 1)
+        neck = round(rng.uniform(0.55, 0.95), 3)
+        hip = round(neck + rng.uniform(0.05, 0.15), 3)
+        radius_t = round(rng.gauss(-1.0, 0.8), 1)
+        for site, side, bmd, t in (
+            ("lumbar_spine", "", round(1.047 + 0.11 * spine_t, 3), spine_t),
+            ("femoral_neck", "left", neck, d.reference_t_score(d.Site.FEMORAL_NECK, neck)),
+            ("total_hip", "left", hip, d.reference_t_score(d.Site.TOTAL_HIP, hip)),
+            ("radius_33", "left", round(0.69 + 0.055 * radius_t, 3), radius_t),
+        ):
+            writer.writerow([mrn, day.isoformat(), "hologic", IMPORT_SERIAL, site, side, bmd, t])
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
+    if importlib.util.find_spec("scans.importers") is None:
+        results.notes.append("CSV import: skipped, `scans/importers.py` is not there yet.")
+        return
+    importers = importlib.import_module("scans.importers")
+    assert Device.objects.filter(serial=IMPORT_SERIAL).exists()
+    text = import_csv()
+    try:
+        started = time.perf_counter()
+        plan = importers.import_preview(text=text, date_format="iso")
+        preview = time.perf_counter() - started
+        with transaction.atomic():
+            # The import runs as the confirm page runs it, then the work it leaves for after
+            # the commit (stored readings); then everything is rolled back.
+            with django_capture_on_commit_callbacks(execute=False) as callbacks:
+                started = time.perf_counter()
+                importers.import_commit(
+                    text=text, date_format="iso", user=subjects["alice"], source="bench.csv"
+                )
+                commit = time.perf_counter() - started
+            started = time.perf_counter()
+            for callback in callbacks:
+                callback()
+            refresh = time.perf_counter() - started
+            transaction.set_rollback(True)
+    except (AttributeError, TypeError) as error:
+        results.notes.append(f"CSV import: skipped, the importer's API differs ({error}).")
+        return
+    counts = plan.counts
+    detail = (
+        f"{counts.rows:,} rows: {counts.new_scans:,} new scans, "
+        f"{counts.new_measurements:,} measurements, {counts.errors} errors"
+    )
+    results.rows += [
+        Row(f"CSV import, dry-run preview ({detail})", [preview], page=False),
+        Row("CSV import, commit (bulk writes with history)", [commit], page=False),
+        Row(
+            "CSV import, on-commit work (the affected patients' stored readings)",
+            [refresh],
+            page=False,
+        ),
+        Row(
+            f"CSV import of {IMPORT_ROWS:,} rows, commit + on-commit work",
+            [commit + refresh],
+            target="s:10",
+            page=False,
+        ),
+    ]
+    results.notes.append(
+        "CSV import: measured once through `scans.importers` (the functions the upload and "
+        "confirm pages call), in a transaction rolled back afterwards."
+    )

@@ -63,3 +63,13 @@ def sign_in(live_server, page):
         page.wait_for_load_state()
 
     return as_user
+
+
+@pytest.fixture(autouse=True)
+def education_pages(transactional_db):
+    """The guide's pages, as the migration made them: a transactional test before this one
+    may have emptied every table."""
+    from education.loader import load_content
+    from education.models import EducationPage
+
+    load_content(EducationPage)

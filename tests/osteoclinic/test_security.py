@@ -68,3 +68,22 @@ def test_no_template_uses_inline_script_or_handlers(client, alice, paula):
     for url in (reverse("home"), reverse("patient_list"), paula.get_absolute_url()):
         page = client.get(url).content.decode()
         assert "<script>" not in page and " onclick=" not in page
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short7", "This password is too short"),
+        ("password123", "This password is too common"),
+        ("83927461058", "This password is entirely numeric"),
+    ],
+)
+def test_weak_passwords_are_refused_when_changing_one(client, alice, password, message):
+    client.force_login(alice)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "pass-for-tests", "new_password1": password, "new_password2": password},
+    )
+    assert message in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password("pass-for-tests")

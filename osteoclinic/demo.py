@@ -32,6 +32,7 @@ from patients.services import symptom_report_record
 from patients.signals import announce_record_changed
 from scans import densitometry
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
+from scans.services import precision_study_record
 
 PASSWORD = "bones-demo-2026"
 LOGINS = (
@@ -99,23 +100,19 @@ def _hip_t(site: str, bmd: float) -> float:
 def _precision_study(device: Device, site: str, day: datetime.date) -> None:
     if PrecisionStudy.objects.filter(device=device, site=site).exists():
         return
-    rng = random.Random(f"{device.serial}-{site}")
-    groups = []
-    for _ in range(30):
-        true = rng.uniform(0.7, 1.1)
-        groups.append([round(true + rng.gauss(0, 0.009), 3) for _ in range(2)])
-    result = densitometry.precision_from_study(groups)
-    PrecisionStudy.objects.create(
-        device=device,
-        site=site,
-        date=day,
-        values=groups,
-        patients=result.patients,
-        degrees_of_freedom=result.degrees_of_freedom,
-        rms_sd=Decimal(f"{result.rms_sd:.4f}"),
-        lsc=Decimal(f"{result.lsc:.4f}"),
-        cv_percent=Decimal(f"{result.cv_percent:.2f}"),
+    precision_study_record(
+        device=device, site=site, day=day, groups=duplicate_scans(f"{device.serial}-{site}")
     )
+
+
+def duplicate_scans(seed: str, patients: int = 30, sd: float = 0.009) -> list[list[float]]:
+    """A made-up precision study: each patient scanned twice, repositioned in between."""
+    rng = random.Random(seed)
+    groups = []
+    for _ in range(patients):
+        true = rng.uniform(0.7, 1.1)
+        groups.append([round(true + rng.gauss(0, sd), 3) for _ in range(2)])
+    return groups
 
 
 def _once(model, patient, **fields):

@@ -50,7 +50,9 @@ from scans.models import (
     ScanStatus,
     SiteMeasurement,
 )
-from scans.services import status_refresh_many
+from scans.services import precision_study_record, status_refresh_many
+
+from .demo import duplicate_scans
 
 MRN_PREFIX = "GEN-"
 MRN_PATTERN = re.compile(r"^GEN-(\d+)$")
@@ -359,22 +361,11 @@ def _devices() -> list[tuple[Device, float]]:
         for site in PRECISION_SITES:
             if PrecisionStudy.objects.filter(device=device, site=site).exists():
                 continue
-            rng = random.Random(f"{serial}:{site}")
-            groups = []
-            for _ in range(30):
-                true = rng.uniform(0.7, 1.1)
-                groups.append([round(true + rng.gauss(0, 0.009), 3) for _ in range(2)])
-            result = d.precision_from_study(groups)
-            PrecisionStudy.objects.create(
+            precision_study_record(
                 device=device,
                 site=site,
-                date=PRECISION_DATE,
-                values=groups,
-                patients=result.patients,
-                degrees_of_freedom=result.degrees_of_freedom,
-                rms_sd=Decimal(f"{result.rms_sd:.4f}"),
-                lsc=Decimal(f"{result.lsc:.4f}"),
-                cv_percent=Decimal(f"{result.cv_percent:.2f}"),
+                day=PRECISION_DATE,
+                groups=duplicate_scans(f"{serial}:{site}"),
             )
     return devices
 

@@ -50,19 +50,21 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 
 
 @transaction.atomic
-def precision_study_record(*, device, form, user) -> PrecisionStudy:
+def precision_study_record(*, device, site: str, day, groups, user=None) -> PrecisionStudy:
     """Store a precision study with its computed RMS-SD, LSC and %CV (domain.md §4)."""
-    result = form.result
-    study = form.save(commit=False)
-    study.device = device
-    study.values = form.cleaned_data["values_text"]
-    study.patients = result.patients
-    study.degrees_of_freedom = result.degrees_of_freedom
-    study.rms_sd = Decimal(f"{result.rms_sd:.4f}")
-    study.lsc = Decimal(f"{result.lsc:.4f}")
-    study.cv_percent = Decimal(f"{result.cv_percent:.2f}")
-    study.created_by = user
-    study.save()
+    result = d.precision_from_study(groups)
+    study = PrecisionStudy.objects.create(
+        device=device,
+        site=site,
+        date=day,
+        values=[list(group) for group in groups],
+        patients=result.patients,
+        degrees_of_freedom=result.degrees_of_freedom,
+        rms_sd=Decimal(f"{result.rms_sd:.4f}"),
+        lsc=Decimal(f"{result.lsc:.4f}"),
+        cv_percent=Decimal(f"{result.cv_percent:.2f}"),
+        created_by=user,
+    )
     # Every patient scanned on this device is read against the new LSC from its date on.
     for patient in Patient.objects.filter(scans__device=device).distinct():
         announce_record_changed(PrecisionStudy, patient)

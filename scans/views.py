@@ -60,7 +60,13 @@ def precision_create(request, pk):
     device = get_object_or_404(Device, pk=pk)
     form = PrecisionStudyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        study = services.precision_study_record(device=device, form=form, user=request.user)
+        study = services.precision_study_record(
+            device=device,
+            site=form.cleaned_data["site"],
+            day=form.cleaned_data["date"],
+            groups=form.cleaned_data["values_text"],
+            user=request.user,
+        )
         messages.success(request, f"Precision study saved: LSC {study.lsc} g/cm².")
         return redirect(device)
     return render(request, "scans/precisionstudy_form.html", {"form": form, "device": device})

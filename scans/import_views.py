@@ -24,6 +24,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
+from patients.audit import log_access, log_access_many
+from patients.models import AccessAction, Patient
 
 from . import exporters, fhir, importers
 
@@ -234,6 +236,10 @@ def import_cancel(request):
 
 @clinician_required
 def export_csv(request):
+    # The whole clinic's export is every patient's: each one's access log says so.
+    log_access_many(
+        request, Patient.objects.filter(scans__isnull=False).distinct(), AccessAction.EXPORT
+    )
     response = StreamingHttpResponse(
         exporters.clinic_csv_lines(), content_type="text/csv; charset=utf-8"
     )
@@ -246,12 +252,14 @@ def export_csv(request):
 @clinician_required
 def export_patient_csv(request, pk):
     patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.EXPORT)
     return _csv_response(exporters.patient_csv(patient), f"{_safe_stem(patient.mrn)}-scans.csv")
 
 
 @clinician_required
 def export_fhir(request, pk):
     patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.EXPORT)
     body = json.dumps(fhir.patient_bundle(patient), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_safe_stem(patient.mrn)}-fhir.json"'

@@ -64,3 +64,23 @@ def test_only_superusers_read_the_log_in_the_admin(client, admin_user, eddie, al
         == 403
     )
     assert AccessLogEntry.objects.count() == 1
+
+
+def test_exports_are_logged_for_each_patient_they_carry(client, alice, paula, pete, hologic):
+    import datetime
+
+    from tests.osteoclinic.test_patient_record import scan
+
+    for patient in (paula, pete):
+        scan(patient, hologic, datetime.date(2024, 1, 1), ("lumbar_spine", "", "0.9", "-1.5"))
+    client.force_login(alice)
+    client.get(reverse("scans:export_fhir", args=[paula.pk]))
+    client.get(reverse("scans:export_patient_csv", args=[paula.pk]))
+    b"".join(client.get(reverse("scans:export_csv")).streaming_content)
+    exports = AccessLogEntry.objects.filter(action="export")
+    assert sorted(e.patient.family_name for e in exports) == [
+        "Fischer",
+        "Fischer",
+        "Fischer",
+        "Okafor",
+    ]

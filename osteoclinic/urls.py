@@ -1,14 +1,22 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .signin import AdminSignInForm, SignInForm
 
 admin.site.site_header = "OsteoClinic administration"
 admin.site.site_title = "OsteoClinic"
 admin.site.index_title = "Records and education pages"
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:pk>/", views.patient_record, name="patient_record"),

@@ -87,3 +87,10 @@ def test_weak_passwords_are_refused_when_changing_one(client, alice, password, m
     assert message in response.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("pass-for-tests")
+
+
+@pytest.mark.parametrize("url_name", ["login", "admin:login"])
+def test_an_over_long_username_is_refused_like_a_wrong_one(client, url_name):
+    response = client.post(reverse(url_name), {"username": "x" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()

@@ -38,6 +38,10 @@ FUZZ = settings(
     ],
     max_examples=int(os.environ.get("FUZZ_EXAMPLES") or 40),
     deadline=None,
+    # Under CI the same examples every run, so a red run is a regression and never luck; a
+    # developer's runs keep exploring (FUZZ_EXAMPLES for more), and what they find is kept
+    # as an explicit @example.
+    derandomize=bool(os.environ.get("CI")),
 )
 
 # --- Strategies -------------------------------------------------------------------------------

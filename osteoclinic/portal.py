@@ -75,15 +75,7 @@ def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
     log_access(request, patient, AccessAction.CHART)
-    records = _released(patient)
-    inputs = trends.chart_inputs(
-        kind,
-        records["reading"].readings,
-        records["fractures"],
-        records["treatments"],
-        records["studies"],
-    )
-    return trends.chart_response(request, kind, inputs)
+    return trends.patient_chart_response(request, patient, kind, released_only=True)
 
 
 @patient_required

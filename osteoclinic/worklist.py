@@ -1,7 +1,8 @@
 """The clinician's worklist: what needs doing, section by section, each row saying why.
 
 Every section is one count query and one query for its first rows, whatever the size of the
-clinic, so the page stays fast with tens of thousands of patients.
+clinic, each served by an index made for its filter and order, so the page stays fast with tens
+of thousands of patients.
 """
 
 import datetime

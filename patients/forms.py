@@ -6,7 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .concurrency import EditGuardMixin
@@ -360,8 +361,13 @@ class PatientListForm(forms.Form):
         # An unknown value (a hand-edited link) is dropped rather than shown as an error.
         self.is_valid()
         options = self.cleaned_data
+        # A subquery rather than Count over a join: the paginator then counts plain patients,
+        # and the count is taken only for the rows of the page shown.
+        valid = Fracture.objects.valid().filter(patient=OuterRef("pk")).order_by()
         patients = patients.search(options.get("q", "")).annotate(
-            fracture_count=Count("fractures", filter=Q(fractures__entered_in_error=False))
+            fracture_count=Coalesce(
+                Subquery(valid.values("patient").annotate(n=Count("pk")).values("n")), 0
+            )
         )
         if options.get("sex"):
             patients = patients.filter(sex=options["sex"])

@@ -97,6 +97,10 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "mrn"]
+        # The patient list's default order, so a page is read from the index without a sort.
+        indexes = [
+            models.Index(fields=["family_name", "given_name", "mrn"], name="patient_by_name")
+        ]
         constraints = [
             models.UniqueConstraint(Upper("mrn"), name="patient_mrn_unique_ci"),
             models.CheckConstraint(condition=~models.Q(mrn=""), name="patient_mrn_not_empty"),
@@ -253,6 +257,8 @@ class Fracture(EnteredInError):
                 name="fracture_genant_grade_1_to_3",
             ),
         ]
+        # The worklist's vertebral fractures in the acute and rehabilitation weeks.
+        indexes = [models.Index(fields=["site", "date"], name="fracture_by_site_date")]
 
     def __str__(self):
         return f"{self.site_label} fracture, {self.date_display}"
@@ -405,7 +411,15 @@ class SymptomReport(EnteredInError):
                 condition=models.Q(pain__gte=0, pain__lte=10), name="symptom_pain_0_to_10"
             ),
         ]
-        indexes = [models.Index(fields=["acknowledged_at"])]
+        indexes = [
+            models.Index(fields=["acknowledged_at"]),
+            # The worklist's red flags awaiting a clinician, oldest first.
+            models.Index(
+                fields=["reported_at", "id"],
+                condition=models.Q(entered_in_error=False, acknowledged_at__isnull=True),
+                name="symptom_unacknowledged",
+            ),
+        ]
 
     def __str__(self):
         return f"Symptoms {self.reported_at:%Y-%m-%d}: pain {self.pain}/10"

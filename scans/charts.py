@@ -28,7 +28,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MultipleLocator
 
 # Part of every chart_key(): bump it whenever the drawing changes so cached SVGs are redrawn.
-CHART_VERSION = 1
+CHART_VERSION = 2
 
 MINUS = "\u2212"  # a real minus sign: a hyphen in "-2.5" reads badly and screen readers skip it
 NO_DATA = "No data yet"
@@ -54,6 +54,15 @@ _LINESTYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 _SIZE = (7.5, 4.0)
+# Fixed margins, in points, instead of constrained layout: measuring every text artist to fit
+# the layout took about half the drawing time. Room for the title above, the y labels to the
+# left (wider for BMD's "0.850" than for a T-score's "−2"), the date labels and legend below.
+_TOP, _RIGHT, _BOTTOM = 26.0, 14.0, 6.0
+_LEFT_SCORE, _LEFT_BMD = 38.0, 52.0
+_DATE_LABELS = 20.0  # tick, pad and one line of 9 pt labels
+_DATE_OFFSET = 11.0  # ConciseDateFormatter's second line, e.g. "2024" under month ticks
+_LEGEND_COLUMNS = 3
+_LABEL_EDGE = 14.0  # from the figure's left edge to the far side of the y axis label
 _RC = {
     "svg.fonttype": "none",  # text stays <text>: labels are searchable and read aloud
     "svg.hashsalt": "osteoclinic",  # fixed ids, so equal data gives byte-identical SVG
@@ -174,7 +183,8 @@ def t_score_chart(
         ax.yaxis.set_major_locator(MultipleLocator(1.0))
         ax.set_ylabel("T-score")
         _draw_who_bands(ax, low, high)
-        _legend(fig, _draw_series(ax, series) + _marker_notes(series))
+        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
+        _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
 
     return _render(title, draw)
 
@@ -200,7 +210,8 @@ def bmd_chart(
         ax.ticklabel_format(axis="y", useOffset=False)  # "0.85", never "+8.5e-1" offsets
         ax.set_ylabel("BMD (g/cm²)")
         handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands)
-        _legend(fig, handles + _marker_notes(series))
+        rows = _legend(fig, handles + _marker_notes(series))
+        _fit(fig, ax, left=_LEFT_BMD, legend_rows=rows)
 
     return _render(title, draw)
 
@@ -217,6 +228,7 @@ def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") 
         ax.yaxis.set_major_locator(MultipleLocator(2))
         ax.set_ylabel("Pain (0\u201310)")
         _draw_series(ax, series)  # one series: the title names it, no legend needed
+        _fit(fig, ax, left=_LEFT_SCORE)
 
     return _render(title, draw)
 
@@ -226,7 +238,7 @@ def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") 
 
 def _render(title: str, draw: Callable[[Figure], None], size=_SIZE) -> bytes:
     with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=size, layout="constrained")
+        fig = Figure(figsize=size)
         FigureCanvasAgg(fig)
         draw(fig)
         buffer = io.BytesIO()
@@ -245,7 +257,8 @@ def _no_data(title: str) -> bytes:
 def _time_axes(fig, title, series, fractures, treatments) -> Axes:
     """Axes with a date x axis spanning the data and events, with fractures and treatments."""
     ax = fig.add_subplot()
-    ax.set_title(_plain(title))
+    # A fixed y: left to itself, matplotlib measures the tick labels to keep the title clear.
+    ax.set_title(_plain(title), y=1.0)
     dates = [p.date for s in series for p in s.points] + [f.date for f in fractures]
     dates += [d for t in treatments for d in (t.start, t.end) if d is not None]
     first, last = mdates.date2num(min(dates)), mdates.date2num(max(dates))
@@ -407,9 +420,42 @@ def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> N
         )
 
 
-def _legend(fig: Figure, handles: list[Artist]) -> None:
-    # Below the plot, outside the axes: a legend never covers data.
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
+def _legend(fig: Figure, handles: list[Artist]) -> int:
+    """The legend below the plot, outside the axes, so it never covers data; its row count."""
+    columns = min(len(handles), _LEGEND_COLUMNS)
+    fig.legend(handles=handles, loc="lower center", ncols=columns)
+    return -(-len(handles) // columns) if handles else 0
+
+
+def _fit(fig: Figure, ax: Axes, *, left: float, legend_rows: int = 0) -> None:
+    """Place the axes inside fixed margins, leaving room below for dates and the legend."""
+    width, height = fig.get_size_inches() * 72
+    formatter = ax.xaxis.get_major_formatter()
+    formatter.format_ticks(ax.get_xticks())  # sets the offset ("2024") the axis will show
+    bottom = _BOTTOM + _DATE_LABELS + (_DATE_OFFSET if formatter.get_offset() else 0.0)
+    if legend_rows:
+        bottom += _legend_height(legend_rows)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - _RIGHT / width,
+        top=1 - _TOP / height,
+        bottom=bottom / height,
+    )
+    # The y label a fixed distance from the figure's edge, and no x label, so that matplotlib
+    # need not measure the tick labels to place them.
+    axes_width = width * (1 - _RIGHT / width) - left
+    ax.yaxis.set_label_coords(-(left - _LABEL_EDGE) / axes_width, 0.5)
+    ax.xaxis.set_label_coords(0.5, 0.0)
+
+
+def _legend_height(rows: int) -> float:
+    """The height in points of a legend of `rows` rows with its gap to the figure's edge."""
+    size = matplotlib.rcParams["legend.fontsize"]
+    padding = (
+        2 * matplotlib.rcParams["legend.borderpad"] + matplotlib.rcParams["legend.borderaxespad"]
+    )
+    spacing = (rows - 1) * matplotlib.rcParams["legend.labelspacing"]
+    return size * (rows * 1.2 + spacing + padding)
 
 
 # Small helpers ------------------------------------------------------------------------------

@@ -101,6 +101,14 @@ class DexaScan(EnteredInError):
                 name="scan_one_per_patient_device_day",
             ),
         ]
+        indexes = [
+            # The worklist's scans awaiting review or release, oldest first: few among many.
+            models.Index(
+                fields=["date", "id"],
+                condition=models.Q(entered_in_error=False) & ~models.Q(status=ScanStatus.RELEASED),
+                name="scan_unreleased_by_date",
+            ),
+        ]
 
     def __str__(self):
         return f"DEXA {self.date:%Y-%m-%d} ({self.device})"
@@ -274,6 +282,17 @@ class PatientStatus(models.Model):
             models.Index(fields=["category"]),
             models.Index(fields=["next_due"]),
             models.Index(fields=["significant_loss"]),
+            # The worklist's sections, each in its own order (newest scan first).
+            models.Index(
+                fields=["-latest_scan_date", "patient"],
+                condition=models.Q(significant_loss=True),
+                name="status_loss_by_scan_date",
+            ),
+            models.Index(
+                fields=["-latest_scan_date", "patient"],
+                condition=models.Q(treatment_indicated=True, on_treatment=False),
+                name="status_untreated_by_scan_date",
+            ),
         ]
 
     def __str__(self):

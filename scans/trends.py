@@ -2,8 +2,12 @@
 
 A chart is cached under a key derived from exactly the data it draws, so a new or corrected
 scan gives a new key, and a repeat view is served without drawing again (design.md "Charts").
+Finding that key means loading and reading the whole record, so a second, small entry maps the
+record's version (`record_version`, one query) to it: a repeat view of an unchanged record
+loads nothing more.
 """
 
+import hashlib
 import logging
 
 from django.core.cache import cache
@@ -14,7 +18,7 @@ from patients.models import Fracture, Treatment
 
 from . import charts
 from . import densitometry as d
-from .interpretation import ScanReading, precision_for
+from .interpretation import ScanReading, load_scan_readings, precision_for, record_version
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,27 @@ def render(kind: str, inputs: dict) -> bytes:
     )
 
 
+def patient_chart_response(request, patient, kind: str, *, released_only: bool = False):
+    """A patient's trend chart as SVG; the record is loaded only when it changed."""
+    version = repr((charts.CHART_VERSION, record_version(patient))).encode()
+    scope = "released" if released_only else "all"
+    index = f"chart-of:{patient.pk}:{kind}:{scope}:{hashlib.sha256(version).hexdigest()}"
+    key = cache.get(index)
+    if key is not None:
+        if _etag(key) in request.headers.get("If-None-Match", ""):
+            return _headers(HttpResponseNotModified(), key)
+        svg = cache.get(key)
+        if svg is not None:
+            return _headers(HttpResponse(svg, content_type="image/svg+xml"), key)
+    records = load_scan_readings(patient, released_only=released_only)
+    inputs = chart_inputs(
+        kind, records["readings"], records["fractures"], records["treatments"], records["studies"]
+    )
+    response = chart_response(request, kind, inputs)
+    cache.set(index, chart_key(kind, inputs), CACHE_SECONDS)
+    return response
+
+
 def chart_response(request, kind: str, inputs: dict) -> HttpResponse:
     """A trend chart as SVG."""
     return svg_response(request, kind, inputs, lambda: render(kind, inputs))
@@ -95,8 +120,7 @@ def chart_response(request, kind: str, inputs: dict) -> HttpResponse:
 def svg_response(request, kind: str, data, draw) -> HttpResponse:
     """The SVG, from the cache when it is there; 304 when the browser already has it."""
     key = charts.chart_key(kind, data) if not isinstance(data, dict) else chart_key(kind, data)
-    etag = f'"{key}"'
-    if etag in request.headers.get("If-None-Match", ""):
+    if _etag(key) in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
         svg = cache.get(key)
@@ -104,7 +128,15 @@ def svg_response(request, kind: str, data, draw) -> HttpResponse:
             svg = draw()
             cache.set(key, svg, CACHE_SECONDS)
         response = HttpResponse(svg, content_type="image/svg+xml")
-    response["ETag"] = etag
+    return _headers(response, key)
+
+
+def _etag(key: str) -> str:
+    return f'"{key}"'
+
+
+def _headers(response: HttpResponse, key: str) -> HttpResponse:
+    response["ETag"] = _etag(key)
     # Health data: never in a shared cache, and always revalidated.
     patch_cache_control(response, private=True, no_cache=True)
     return response

@@ -175,7 +175,7 @@ def chart(request, pk, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
     log_access(request, patient, AccessAction.CHART)
-    return trends.chart_response(request, kind, chart_inputs_for(patient, kind))
+    return trends.patient_chart_response(request, patient, kind)
 
 
 def chart_inputs_for(patient, kind, *, released_only=False) -> dict:

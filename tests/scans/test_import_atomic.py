@@ -4,7 +4,7 @@ import pytest
 
 from patients.models import Patient
 from scans.importers import import_commit
-from scans.models import DexaScan, Device, SiteMeasurement
+from scans.models import Device, DexaScan, SiteMeasurement
 from tests.scans.test_import_status import CSV
 
 

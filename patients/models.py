@@ -173,7 +173,10 @@ class EnteredInError(models.Model):
     def mark_entered_in_error(self, reason: str) -> None:
         self.entered_in_error = True
         self.error_reason = reason.strip()
-        self.save(update_fields=["entered_in_error", "error_reason"])
+        fields = ["entered_in_error", "error_reason"]
+        if hasattr(self, "updated_at"):
+            fields.append("updated_at")  # an edit form opened before this sees the change
+        self.save(update_fields=fields)
 
 
 class DatePrecision(models.TextChoices):

@@ -22,6 +22,10 @@ def scan_save(*, patient: Patient, form, formset) -> DexaScan | None:
         return None
     scan = form.save(commit=False)
     scan.patient = patient
+    if scan.status != ScanStatus.DRAFT and (form.has_changed() or formset.has_changed()):
+        # Changed values were not what was reviewed: the scan goes back to draft and leaves
+        # the portal until a clinician reviews and releases it again.
+        scan.status, scan.reviewed_by, scan.reviewed_at = ScanStatus.DRAFT, None, None
     scan.save()
     formset.instance = scan
     formset.save()
@@ -36,7 +40,7 @@ def scan_review(*, scan: DexaScan, user, release: bool) -> DexaScan:
         scan.reviewed_by = user
         scan.reviewed_at = timezone.now()
     scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
-    scan.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
     announce_record_changed(DexaScan, scan.patient)
     return scan
 

@@ -32,7 +32,7 @@ def device_list(request):
 @clinician_required
 def device_form(request, pk=None):
     device = get_object_or_404(Device, pk=pk) if pk else None
-    form = DeviceForm(request.POST or None, instance=device)
+    form = DeviceForm(_posted(request), instance=device)
     if request.method == "POST" and form.is_valid():
         device = form.save()
         messages.success(request, f"Scanner {device} saved.")
@@ -58,7 +58,7 @@ def device_detail(request, pk):
 @clinician_required
 def precision_create(request, pk):
     device = get_object_or_404(Device, pk=pk)
-    form = PrecisionStudyForm(request.POST or None)
+    form = PrecisionStudyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         study = services.precision_study_record(
             device=device,
@@ -75,7 +75,7 @@ def precision_create(request, pk):
 @clinician_required
 def frax_create(request, pk):
     patient = patient_for_request(request, pk)
-    form = FraxForm(request.POST or None, patient=patient)
+    form = FraxForm(_posted(request), patient=patient)
     if request.method == "POST" and form.is_valid():
         services.frax_record(patient=patient, form=form)
         messages.success(request, "FRAX result recorded.")
@@ -85,9 +85,9 @@ def frax_create(request, pk):
 
 @clinician_required
 def frax_error(request, pk):
-    entry = get_object_or_404(FraxEntry, pk=pk)
+    entry = get_object_or_404(FraxEntry.objects.valid(), pk=pk)
     patient = patient_for_request(request, entry.patient_id)
-    form = EnteredInErrorForm(request.POST or None)
+    form = EnteredInErrorForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.frax_mark_entered_in_error(entry=entry, reason=form.cleaned_data["reason"])
         messages.success(request, "FRAX result marked as entered in error.")
@@ -96,8 +96,15 @@ def frax_error(request, pk):
     return render(request, "scans/record_error.html", context)
 
 
-def _scan_for_request(request, pk) -> DexaScan:
-    scan = get_object_or_404(DexaScan.objects.select_related("device", "reviewed_by"), pk=pk)
+def _posted(request):
+    # Not `request.POST or None`: an empty POST must be validated, not shown afresh.
+    return request.POST if request.method == "POST" else None
+
+
+def _scan_for_request(request, pk, *, valid_only: bool = True) -> DexaScan:
+    """The scan if this request may see it; one entered in error can only be looked at."""
+    scans = DexaScan.objects.valid() if valid_only else DexaScan.objects
+    scan = get_object_or_404(scans.select_related("device", "reviewed_by"), pk=pk)
     patient_for_request(request, scan.patient_id)
     return scan
 
@@ -119,9 +126,13 @@ def _scan_form(request, patient, scan):
     form = ScanForm(data, instance=scan, patient=patient)
     formset = measurement_formset(data=data, instance=scan)
     if data is not None and form.is_valid() and formset.is_valid():
+        was_released = scan.pk is not None and scan.is_released
         saved = services.scan_save(patient=patient, form=form, formset=formset)
         if saved is not None:
-            messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.")
+            note = ""
+            if was_released and not saved.is_released:
+                note = " It is back to draft and out of the portal until it is released again."
+            messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.{note}")
             return redirect(patient)
     context = {"form": form, "formset": formset, "patient": patient, "scan": scan}
     return render(request, "scans/dexascan_form.html", context)
@@ -129,7 +140,7 @@ def _scan_form(request, patient, scan):
 
 @clinician_required
 def scan_detail(request, pk):
-    scan = _scan_for_request(request, pk)
+    scan = _scan_for_request(request, pk, valid_only=False)
     log_access(request, scan.patient, AccessAction.SCAN)
     readings = load_record(scan.patient)["reading"].readings
     reading = next((r for r in readings if r.scan.pk == scan.pk), None)
@@ -160,7 +171,7 @@ def scan_review(request, pk):
 @clinician_required
 def scan_error(request, pk):
     scan = _scan_for_request(request, pk)
-    form = EnteredInErrorForm(request.POST or None)
+    form = EnteredInErrorForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.scan_mark_entered_in_error(scan=scan, reason=form.cleaned_data["reason"])
         messages.success(request, f"Scan of {scan.date:%Y-%m-%d} marked as entered in error.")

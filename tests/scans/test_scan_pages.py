@@ -215,3 +215,45 @@ def test_a_device_with_a_taken_serial_is_refused(client, alice, hologic):
         {"manufacturer": "hologic", "serial": "hz-100", "active": "on"},
     )
     assert "serial hz-100 is already registered" in response.content.decode()
+
+
+def test_changing_a_released_scan_sends_it_back_to_draft_and_out_of_the_portal(
+    client, alice, paula_scan
+):
+    client.force_login(alice)
+    client.post(reverse("scans:scan_review", args=[paula_scan.pk]), {"action": "release"})
+    measurement = paula_scan.measurements.get()
+    data = scan_post(
+        paula_scan.device,
+        date="2023-03-03",
+        **{
+            "sites-TOTAL_FORMS": "1",
+            "sites-INITIAL_FORMS": "1",
+        },
+    )
+    data.update(
+        {
+            "sites-0-id": measurement.pk,
+            "sites-0-scan": paula_scan.pk,
+            "sites-0-site": "lumbar_spine",
+            "sites-0-bmd": "0.812",
+            "sites-0-t_score": "-4.0",
+        }
+    )
+    response = client.post(reverse("scans:scan_edit", args=[paula_scan.pk]), data, follow=True)
+    assert "back to draft" in response.content.decode()
+    paula_scan.refresh_from_db()
+    assert (paula_scan.status, paula_scan.reviewed_by) == ("draft", None)
+    client.force_login(paula_scan.patient.user)
+    assert "−4.0" not in client.get(reverse("portal:home")).content.decode()
+
+
+def test_a_scan_entered_in_error_cannot_be_edited_or_released(client, alice, paula_scan):
+    paula_scan.mark_entered_in_error("wrong patient")
+    client.force_login(alice)
+    assert client.get(reverse("scans:scan_edit", args=[paula_scan.pk])).status_code == 404
+    release = client.post(reverse("scans:scan_review", args=[paula_scan.pk]), {"action": "release"})
+    assert release.status_code == 404
+    assert client.get(reverse("scans:scan_detail", args=[paula_scan.pk])).status_code == 200
+    paula_scan.refresh_from_db()
+    assert paula_scan.status == "draft"

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from education.models import PageStatus, PatientEducation
+from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
 from patients.access import patient_required
 from patients.audit import log_access
@@ -17,7 +17,9 @@ from patients.models import AccessAction, AccessLogEntry, ReportSource, SymptomR
 from patients.services import symptom_report_record
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
+from scans import densitometry as d
 from scans.interpretation import load_record
+from scans.models import DexaScan
 
 from .record import chart_panels
 
@@ -41,13 +43,25 @@ def home(request, patient):
             )
             if text:
                 changes.append(text)
+    # Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their page
+    # shows Z-scores and no T-score chart against the WHO bands.
+    z_basis = bool(latest and latest.diagnosis and latest.diagnosis.basis == d.Basis.Z_SCORE)
+    charts = chart_panels(records, "portal:chart")
+    if z_basis:
+        charts = [panel for panel in charts if panel["kind"] != "tscore"]
+    # A newer scan not yet released means the patient has just been scanned: not "overdue".
+    newer_scan_pending = latest is not None and (
+        DexaScan.objects.valid().filter(patient=patient, date__gt=latest.scan.date).exists()
+    )
     context = {
         **records,
         "education": list(_attachments(patient)),
         "latest": latest,
+        "z_basis": z_basis,
+        "newer_scan_pending": newer_scan_pending,
         "result": plain.result_sentence(latest.diagnosis) if latest else None,
         "changes": changes,
-        "charts": chart_panels(records, "portal:chart"),
+        "charts": charts,
     }
     return render(request, "osteoclinic/portal_home.html", context)
 
@@ -56,7 +70,9 @@ def _attachments(patient):
     """The pages attached to the patient now, published ones only, in the editors' order."""
     return (
         PatientEducation.objects.indicated()
-        .filter(patient=patient, page__status=PageStatus.PUBLISHED)
+        .filter(
+            patient=patient, page__status=PageStatus.PUBLISHED, page__audience=Audience.PATIENTS
+        )
         .select_related("page")
         .order_by("page__order", "page__title")
     )

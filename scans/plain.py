@@ -27,7 +27,9 @@ def result_sentence(diagnosis: d.Diagnosis | None) -> str:
         return "Your scan could not be summarised automatically: your clinician will explain it."
     sentence = CATEGORY_SENTENCES[diagnosis.category]
     score = "Z-score" if diagnosis.basis == d.Basis.Z_SCORE else "T-score"
-    place = d.SITE_LABELS[diagnosis.site].split(" L1")[0].lower()
+    place = d.site_in_text(diagnosis.site)
+    if diagnosis.side:
+        place = f"{diagnosis.side} {place}"
     return f"{sentence} Your lowest {score} was {d.format_score(diagnosis.score)} at the {place}."
 
 
@@ -38,9 +40,20 @@ def change_sentence(site_label: str, change: d.Change | None, since) -> str | No
     where = f"At the {site_label[0].lower()}{site_label[1:]}"
     when = f"since your scan on {since:%-d %B %Y}"
     if change.direction == d.Direction.NOT_JUDGED:
+        if change.comparability == d.Comparability.SAME_DEVICE:
+            signed = f"{change.percent:+.1f}%".replace("-", d.MINUS)
+            return (
+                f"{where}, your bone density changed by {signed} {when}; no figure for the "
+                "scanner's normal variation is known at this site, so your clinician judges it."
+            )
+        if change.comparability == d.Comparability.CROSS_MANUFACTURER:
+            return (
+                f"{where}, {when}: this scan was on a scanner of another make, so the change is "
+                "only approximate and cannot be judged."
+            )
         return (
-            f"{where}, {when}: this scan was on a different scanner, so the change is "
-            "approximate and cannot be judged."
+            f"{where}, {when}: this scan was on a different scanner, so the change cannot be "
+            "judged against the scanner's normal variation."
         )
     amount = f"{abs(change.percent):.1f}%"
     if change.direction == d.Direction.LOSS:

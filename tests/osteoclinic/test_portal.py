@@ -25,7 +25,7 @@ def test_the_portal_shows_the_latest_released_result_in_plain_words(client, paul
     client.force_login(paula_released.user)
     page = client.get(reverse("portal:home")).content.decode()
     assert "Your bone density is lower than normal (osteoporosis range)." in page
-    assert "Your lowest T-score was −2.7 at the lumbar spine." in page
+    assert "Your lowest T-score was −2.7 at the lumbar spine L1–L4." in page
     assert "your bone density fell by 8.3% since your scan on 14 June 2022" in page
     assert "This is more than the scanner" in page
     # The draft scan of 2025 and the clinician's notes never reach the portal.
@@ -207,3 +207,27 @@ def test_symptom_reports_bring_the_back_pain_pages(client, paula):
         .values_list("page__slug", flat=True)
     )
     assert "why-osteoporosis-pain" in slugs
+
+
+def test_a_premenopausal_patient_reads_z_scores_and_no_t_score_chart(client, hologic):
+    from tests.conftest import make_patient, make_user
+
+    young = make_patient("Z-1", date_of_birth=D(1990, 5, 5), menopause="pre", user=make_user("zoe"))
+    for day, t, z in ((D(2022, 1, 1), "-2.7", "-1.4"), (D(2024, 1, 1), "-2.8", "-1.5")):
+        record = scan(young, hologic, day, ("lumbar_spine", "", "0.800", t))
+        record.measurements.update(z_score=z)
+    client.force_login(young.user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "within the expected range for your age" in page
+    assert "Z-score" in page and "−1.5" in page
+    assert "osteoporosis range" not in page
+    assert reverse("portal:chart", args=["tscore"]) not in page
+
+
+def test_a_newer_scan_awaiting_review_is_not_called_overdue(client, paula, hologic):
+    scan(paula, hologic, D(2019, 1, 1), ("lumbar_spine", "", "0.842", "-2.0"))
+    client.force_login(paula.user)
+    assert "it is overdue" in client.get(reverse("portal:home")).content.decode()
+    scan(paula, hologic, D(2026, 10, 1), ("lumbar_spine", "", "0.840", "-2.0"), status="draft")
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "it is overdue" not in page and "You have had a newer scan" in page

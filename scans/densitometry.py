@@ -342,9 +342,12 @@ def diagnose(
                 notes.append(warning)
         central.append(m)
 
-    # domain.md §2: the 33% radius diagnoses only when hip and spine cannot be used, or when it
-    # is indicated (hyperparathyroidism, very obese patients); then it joins the other sites.
+    # domain.md §2 (ISCD): the 33% radius diagnoses when the hip and/or the spine cannot be
+    # measured or interpreted, or when it is indicated (hyperparathyroidism, very obese
+    # patients); then it joins the other sites.
     radius = [m for m in scored if m.site == Site.RADIUS_33]
+    has_spine = any(m.site == Site.LUMBAR_SPINE for m in central)
+    has_hip = any(m.site in (Site.FEMORAL_NECK, Site.TOTAL_HIP) for m in central)
     candidates = central
     if radius and not central:
         candidates = radius
@@ -354,6 +357,12 @@ def diagnose(
         notes.append(
             "The 33% radius was included because it is indicated "
             "(hyperparathyroidism or a very obese patient)."
+        )
+    elif radius and not (has_spine and has_hip):
+        candidates = central + radius
+        missing = "lumbar spine" if not has_spine else "hip"
+        notes.append(
+            f"The 33% radius was included because no {missing} {score_name} could be used."
         )
     if not candidates:
         return None

@@ -87,6 +87,7 @@ class PatientForm(EditGuardMixin, forms.ModelForm):
             "glucocorticoid_dose_mg",
             "family_history",
             "falls_last_year",
+            "forearm_indicated",
             "clinician_notes",
         ]
         widgets = {

@@ -88,6 +88,10 @@ class Patient(models.Model):
         "family history of osteoporosis or hip fracture", default=False
     )
     falls_last_year = models.BooleanField("fall in the last 12 months", default=False)
+    # domain.md §2: the 33% radius is used for diagnosis in these patients.
+    forearm_indicated = models.BooleanField(
+        "forearm (33% radius) indicated: hyperparathyroidism or very obese", default=False
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -207,6 +211,8 @@ class Mechanism(models.TextChoices):
 class Detection(models.TextChoices):
     CLINICAL = "clinical", "Clinical (symptomatic)"
     IMAGING = "imaging", "Found on imaging"
+    # domain.md §7: a self-reported but undocumented vertebral fracture is a VFA indication.
+    SELF_REPORTED = "self_reported", "Self-reported, not documented"
 
 
 class GenantGrade(models.IntegerChoices):
@@ -234,7 +240,7 @@ class Fracture(EnteredInError):
         null=True, blank=True, choices=GenantGrade.choices, help_text="Vertebral fractures only."
     )
     detection = models.CharField(
-        max_length=10, choices=Detection.choices, default=Detection.CLINICAL
+        max_length=16, choices=Detection.choices, default=Detection.CLINICAL
     )
     brace = models.BooleanField("brace prescribed", default=False)
     notes = models.TextField(blank=True)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from patients.models import (
+    Detection,
     Fracture,
     FractureSite,
     HeightMeasurement,
@@ -161,6 +162,7 @@ def read_scans(
             age=age,
             menopause=d.Menopause(patient.menopause),
             fragility_fracture=fragile,
+            radius_indicated=patient.forearm_indicated,
         )
         changes = []
         for m in sorted(measurements, key=lambda m: (list(d.Site).index(d.Site(m.site)), m.side)):
@@ -249,7 +251,10 @@ def read_patient(
             age=patient.age_on(today),
             historical_height_loss_cm=stature.historical_loss_cm,
             prospective_height_loss_cm=stature.prospective_loss_cm,
-            self_reported_vertebral_fracture=False,
+            self_reported_vertebral_fracture=any(
+                f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED
+                for f in fractures
+            ),
             glucocorticoids=vfa_steroids,
         )
         next_due = d.next_scan_due(

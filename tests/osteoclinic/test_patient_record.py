@@ -229,3 +229,35 @@ def test_the_printable_summary_holds_identity_diagnosis_changes_and_next_scan(
     assert "Alendronate" in page
     assert "Next scan due:</strong> 2028-06-16" in page
     assert "<script>" not in page and "onclick" not in page
+
+
+def test_a_self_reported_vertebral_fracture_prompts_vfa(client, alice, pete, hologic):
+    # A man of 62 with low bone mass: no VFA indication by age, one by the reported fracture.
+    scan(pete, hologic, D(2025, 3, 12), ("lumbar_spine", "", "1.040", "-1.2"))
+    assert "VFA indicated" not in record_page(client, alice, pete)
+    Fracture.objects.create(
+        patient=pete,
+        date=D(2020, 1, 1),
+        date_precision="year",
+        site="vertebral",
+        vertebral_level="T12",
+        mechanism="unknown",
+        detection="self_reported",
+    )
+    assert "Self-reported vertebral fracture" in record_page(client, alice, pete)
+
+
+def test_a_forearm_indication_brings_the_radius_into_the_diagnosis(client, alice, paula, hologic):
+    scan(
+        paula,
+        hologic,
+        D(2025, 1, 1),
+        ("lumbar_spine", "", "0.950", "-1.2"),
+        ("total_hip", "left", "0.820", "-1.0"),
+        ("radius_33", "left", "0.600", "-2.7"),
+    )
+    assert "lowest T-score −1.2 at the lumbar spine" in record_page(client, alice, paula)
+    paula.forearm_indicated = True
+    paula.save()
+    page = record_page(client, alice, paula)
+    assert "Osteoporosis: lowest T-score −2.7 at the left 33% radius." in page

@@ -426,3 +426,39 @@ class SymptomReportForm(forms.ModelForm):
         if cleaned.get("pain_other") and not (cleaned.get("note") or "").strip():
             self.add_error("note", "Say where else it hurts.")
         return cleaned
+
+
+class ClinicianSymptomReportForm(SymptomReportForm):
+    """A report entered for the patient (after a phone call, say): dated when it happened."""
+
+    reported_on = forms.DateField(
+        label="Date of the report",
+        widget=DateInput(),
+        initial=datetime.date.today,
+        required=False,
+        help_text="Leave empty for today.",
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        self.patient = patient
+        super().__init__(*args, **kwargs)
+        self.order_fields(["reported_on"])
+
+    def clean_reported_on(self):
+        day = self.cleaned_data["reported_on"] or timezone.localdate()
+        check_not_future(day, "date of the report")
+        if day < self.patient.date_of_birth:
+            raise ValidationError("The report is dated before the date of birth.", "before_birth")
+        return day
+
+    def save(self, commit=True):
+        report = super().save(commit=False)
+        day = self.cleaned_data["reported_on"]
+        if day != timezone.localdate():
+            # Noon of that day: a past report has a date, not a time.
+            report.reported_at = timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(12))
+            )
+        if commit:
+            report.save()
+        return report

@@ -19,11 +19,11 @@ from .access import clinician_required, patient_for_request
 from .audit import log_access
 from .concurrency import changed_since_opened
 from .forms import (
+    ClinicianSymptomReportForm,
     EnteredInErrorForm,
     FractureForm,
     HeightForm,
     PatientForm,
-    SymptomReportForm,
     TreatmentForm,
 )
 from .models import (
@@ -345,7 +345,9 @@ def invitation_accept(request, uidb64, token):
 @clinician_required
 def symptom_create(request, pk):
     patient = patient_for_request(request, pk)
-    form = SymptomReportForm(_posted(request), instance=SymptomReport(patient=patient))
+    form = ClinicianSymptomReportForm(
+        _posted(request), instance=SymptomReport(patient=patient), patient=patient
+    )
     if request.method == "POST" and form.is_valid():
         report = form.save(commit=False)
         report.source = ReportSource.CLINICIAN

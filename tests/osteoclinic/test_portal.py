@@ -231,3 +231,13 @@ def test_a_newer_scan_awaiting_review_is_not_called_overdue(client, paula, holog
     scan(paula, hologic, D(2026, 10, 1), ("lumbar_spine", "", "0.840", "-2.0"), status="draft")
     page = client.get(reverse("portal:home")).content.decode()
     assert "it is overdue" not in page and "You have had a newer scan" in page
+
+
+def test_a_clinician_dates_a_report_taken_by_phone(client, alice, paula):
+    client.force_login(alice)
+    url = reverse("patients:symptom_create", args=[paula.pk])
+    future = client.post(url, {"reported_on": "2999-01-01", "pain": "2", "pain_back": "on"})
+    assert "date of the report" in future.content.decode().lower()
+    client.post(url, {"reported_on": "2026-01-05", "pain": "2", "pain_back": "on"})
+    report = SymptomReport.objects.get()
+    assert report.reported_at.date() == D(2026, 1, 5)

@@ -10,7 +10,7 @@ from patients.access import Role, clinician_required, patient_for_request, role_
 from patients.audit import log_access
 from patients.models import AccessAction, Patient
 
-from . import record, worklist
+from . import fragments, record, worklist
 from .forms import ClinicPatientListForm
 
 PAGE_SIZE = 25
@@ -20,8 +20,14 @@ PAGE_SIZE = 25
 def home(request):
     role = role_of(request.user)
     if role in (Role.CLINICIAN, Role.SUPERUSER):
-        context = {"sections": worklist.build(datetime.date.today())}
-        return render(request, "osteoclinic/worklist.html", context)
+        today = datetime.date.today()
+        part = fragments.part(
+            request,
+            "osteoclinic/_worklist.html",
+            key=("worklist", today, fragments.clinic_version()),
+            context=lambda: {"sections": worklist.build(today)},
+        )
+        return render(request, "osteoclinic/worklist.html", {"part": part})
     if role == Role.PATIENT:
         return redirect("portal:home")
     if role == Role.EDITOR:
@@ -38,12 +44,22 @@ def patient_record(request, pk):
 
 @clinician_required
 def patient_list(request):
-    form = ClinicPatientListForm(request.GET)
-    patients = form.patients(Patient.objects.all(), today=datetime.date.today())
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    context = {"page": page, "page_range": page_range, "form": form, "today": datetime.date.today()}
-    return render(request, "osteoclinic/patient_list.html", context)
+    today = datetime.date.today()
+
+    def context():
+        form = ClinicPatientListForm(request.GET)
+        patients = form.patients(Patient.objects.all(), today=today)
+        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+        return {"page": page, "page_range": page_range, "form": form, "today": today}
+
+    part = fragments.part(
+        request,
+        "osteoclinic/_patient_list.html",
+        key=("patients", today, fragments.clinic_version(), sorted(request.GET.lists())),
+        context=context,
+    )
+    return render(request, "osteoclinic/patient_list.html", {"part": part})
 
 
 @clinician_required

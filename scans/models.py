@@ -293,6 +293,8 @@ class PatientStatus(models.Model):
                 condition=models.Q(treatment_indicated=True, on_treatment=False),
                 name="status_untreated_by_scan_date",
             ),
+            # The newest reading marks the version of cached worklist and list pages.
+            models.Index(fields=["updated_at"], name="status_updated_at"),
         ]
 
     def __str__(self):

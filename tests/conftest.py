@@ -29,6 +29,18 @@ def make_patient(mrn: str, **fields) -> Patient:
     return Patient.objects.create(mrn=mrn, **defaults)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache.
+
+    Ids and times repeat between tests whose transactions were rolled back, so a version key
+    could otherwise meet a page or chart cached by an earlier test.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice", CLINICIANS)

@@ -11,8 +11,9 @@ from tests.conftest import make_patient
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("patient_list")
-# Session, user, groups; then the count and the page of patients, fracture counts included.
-QUERY_BOUND = 5
+# Session, user, groups; the clinic's version (the key of the cached page); then the count and
+# the page of patients, fracture counts included.
+QUERY_BOUND = 6
 
 
 def names(response) -> list[str]:

@@ -1,0 +1,87 @@
+"""Parts of pages kept rendered in the cache under the version of the records they show.
+
+A worklist or a page of the patient list costs tens of milliseconds to build and render, most
+of it template work, yet changes only when a record it shows changes. Such a part is cached
+under a key holding those records' version (one query), the day (ages, "overdue") and the
+code's version (a deploy with new templates or wording never serves the old ones).
+
+The version is read before the records: a change committed in between leaves newer content
+under the older key, never older content under the newer one.
+"""
+
+import functools
+import hashlib
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from patients.models import Fracture, Patient, SymptomReport
+from scans.models import DexaScan, PatientStatus
+
+# A CSRF token belongs to one browser: a cached part holds this mark where its forms need one,
+# and each request puts its own token there. User data is escaped, so it never holds a "<".
+CSRF_MARK = "<!--csrf-token-->"
+TIMEOUT = 24 * 60 * 60
+
+
+def part(request, template: str, *, key: tuple, context) -> SafeString:
+    """`template` rendered with `context()`, or the copy cached under `key` if there is one."""
+    digest = hashlib.sha256(repr((code_version(), template, *key)).encode()).hexdigest()
+    name = f"part:{digest}"
+    html = cache.get(name)
+    if html is None:
+        context = {**context(), "csrf_token": mark_safe(CSRF_MARK)}
+        # The request is there for tags that read the query string, which the key holds.
+        html = render_to_string(template, context, request=request)
+        cache.set(name, html, TIMEOUT)
+    if CSRF_MARK in html:
+        html = html.replace(CSRF_MARK, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by our templates, which escape all data
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the project's code and templates, the same on every server of a deploy."""
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    for config in sorted(apps.get_app_configs(), key=lambda config: config.name):
+        root = Path(config.path)
+        if not root.is_relative_to(base) or ".venv" in root.relative_to(base).parts:
+            continue  # Django's and other libraries' apps change only with the requirements
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def clinic_version() -> tuple:
+    """Marks that move on with any change to what the worklist and patient list show.
+
+    The newest history row (id and time) of patients, fractures, scans and symptom reports,
+    written by every save and delete through the ORM, and the newest stored reading, which
+    covers bulk writes (they are followed by a refresh of the readings).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_clinic_version_sql(connection.vendor))
+        return tuple(cursor.fetchone())
+
+
+@functools.cache
+def _clinic_version_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    marks = []
+    for model in (Patient, Fracture, DexaScan, SymptomReport):
+        history = model.history.model
+        table = quote(history._meta.db_table)
+        marks += [
+            f"SELECT MAX({quote(name)}) FROM {table}" for name in ("history_id", "history_date")
+        ]
+    status = quote(PatientStatus._meta.db_table)
+    marks.append(f"SELECT MAX({quote('updated_at')}) FROM {status}")
+    return "SELECT " + ", ".join(f"({mark})" for mark in marks)

@@ -1,0 +1,110 @@
+"""Cached page parts: a change shows at once, each browser gets its own CSRF token, and a
+repeat view costs fewer queries."""
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from osteoclinic import fragments
+from patients.models import Fracture, Patient, SymptomReport
+from scans.services import status_refresh
+from tests.conftest import make_patient, make_user
+from tests.osteoclinic.test_patient_record import scan
+
+HOME = reverse("home")
+LIST = reverse("patient_list")
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def flagged(db):
+    patient = make_patient("F-1", family_name="Flagged")
+    SymptomReport.objects.create(
+        patient=patient, source="patient", pain=8, red_flags=["sudden_back_pain"]
+    )
+    return patient
+
+
+def test_the_worklist_shows_each_change_made_after_it_was_cached(client, alice, flagged, hologic):
+    client.force_login(alice)
+
+    def section(key: str) -> str:
+        page = client.get(HOME).content.decode()
+        start = page.index(f'<section class="card mb-3" id="{key}"')
+        return page[start : page.index("</section>", start)]
+
+    assert "Flagged" in section("red_flags")
+    report = flagged.symptom_reports.get()
+    client.post(reverse("patients:symptom_acknowledge", args=[report.pk]), {"next": HOME})
+    assert "Flagged" not in section("red_flags")
+
+    Fracture.objects.create(
+        patient=flagged,
+        site="vertebral",
+        vertebral_level="L1",
+        mechanism="fragility",
+        date=TODAY - datetime.timedelta(days=3),
+    )
+    assert "Flagged" in section("acute")
+
+    draft = scan(flagged, hologic, TODAY, ("lumbar_spine", "", "0.900", "-1.5"), status="draft")
+    assert f"Scan of {TODAY:%Y-%m-%d} is draft" in section("unreleased")
+    draft.status = "reviewed"
+    draft.save()
+    assert f"Scan of {TODAY:%Y-%m-%d} is reviewed" in section("unreleased")
+
+    flagged.family_name = "Renamed"
+    flagged.save()
+    assert "Renamed" in section("acute")
+
+
+def test_a_bulk_write_shows_once_the_readings_are_refreshed(client, alice, flagged):
+    client.force_login(alice)
+    assert "Flagged" in client.get(LIST).content.decode()
+    # A queryset update writes no history; the refresh of the readings that follows it does.
+    Patient.objects.filter(pk=flagged.pk).update(family_name="Renamed")
+    status_refresh(patient=flagged)
+    page = client.get(LIST).content.decode()
+    assert "Renamed" in page and "Flagged" not in page
+
+
+def test_a_cached_worklist_carries_each_browsers_own_csrf_token(alice, flagged):
+    bob = make_user("bob", *alice.groups.values_list("name", flat=True))
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(alice)
+    second.force_login(bob)
+    first.get(HOME)
+    page = second.get(HOME).content.decode()
+
+    assert fragments.CSRF_MARK not in page
+    action = reverse("patients:symptom_acknowledge", args=[flagged.symptom_reports.get().pk])
+    form = page[page.index(f'action="{action}"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = second.post(action, {"csrfmiddlewaretoken": token, "next": HOME})
+    assert response.status_code == 302
+    assert flagged.symptom_reports.get().acknowledged_by == bob
+
+
+@pytest.mark.parametrize("url", [HOME, LIST, f"{LIST}?category=osteoporosis&sort=-dob"])
+def test_a_repeat_view_is_served_from_the_cache_in_fewer_queries(
+    client, alice, flagged, url, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    with django_assert_max_num_queries(30) as first:
+        client.get(url)
+    # Session, user, groups and the clinic's version; nothing of the records themselves.
+    with django_assert_max_num_queries(4) as repeat:
+        response = client.get(url)
+    assert len(repeat.captured_queries) < len(first.captured_queries)
+    assert response.status_code == 200
+
+
+def test_a_different_search_is_not_served_another_ones_page(client, alice, flagged):
+    make_patient("F-3", family_name="Other")
+    client.force_login(alice)
+    assert "Other" in client.get(LIST).content.decode()
+    page = client.get(LIST, {"q": "Flagged"}).content.decode()
+    assert "Flagged" in page and "Other" not in page

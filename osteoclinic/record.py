@@ -14,17 +14,28 @@ SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 def record_context(patient: Patient) -> dict:
     """Everything the clinician's record page shows for one patient."""
+    return {**reading_context(patient), **activity_context(patient)}
+
+
+def reading_context(patient: Patient) -> dict:
+    """The patient's details, scans, reading, charts, fractures, heights, treatments and how many
+    of them are in error: what `record_version(patient, whole=True)` versions."""
     context = load_record(patient)
     context["scan_rows"] = measurement_rows(context["scans"])
     context["charts"] = chart_panels(context, "scans:chart", patient.pk)
-    context.update(record_panel_context(patient))
     context["height_loss"] = context["reading"].height
+    context["errors_count"] = errors_count(patient)
+    return context
+
+
+def activity_context(patient: Patient) -> dict:
+    """The rest of the record: education, the portal account and symptom reports."""
+    context = {"patient": patient, **record_panel_context(patient)}
     context["symptom_reports"] = list(
         SymptomReport.objects.valid()
         .filter(patient=patient)
         .select_related("acknowledged_by")[:RECENT_REPORTS]
     )
-    context["errors_count"] = errors_count(patient)
     return context
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.audit import log_access
 from patients.models import AccessAction, Patient
+from scans.interpretation import record_version, scan_intervals
 
 from . import fragments, record, worklist
 from .forms import ClinicPatientListForm
@@ -39,7 +40,17 @@ def home(request):
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
     log_access(request, patient, AccessAction.RECORD)
-    return render(request, "osteoclinic/patient_record.html", record.record_context(patient))
+    # The reading part is cached under the version of the records it shows and the settings
+    # it reads; education, the portal account and symptom reports are always read afresh.
+    key = ("record", patient.pk, datetime.date.today(), scan_intervals())
+    part = fragments.part(
+        request,
+        "osteoclinic/_patient_record.html",
+        key=(*key, record_version(patient, whole=True)),
+        context=lambda: record.reading_context(patient),
+    )
+    context = {"part": part, **record.activity_context(patient)}
+    return render(request, "osteoclinic/patient_record.html", context)
 
 
 @clinician_required

@@ -349,8 +349,10 @@ def load_scan_readings(patient: Patient, *, released_only: bool = False) -> dict
     }
 
 
-def record_version(patient: Patient) -> tuple:
-    """Marks that change whenever a record a chart draws changes, read in one query.
+def record_version(patient: Patient, *, whole: bool = False) -> tuple:
+    """Marks that change whenever a record a chart draws changes, read in one query; with
+    `whole`, whenever anything the patient's reading shows changes (the patient's details,
+    heights and FRAX entries too).
 
     Every save and delete through the ORM (services, admin, shell) writes a history row, so the
     newest history row (its id and time) of the patient's scans, their measurements, fractures
@@ -360,14 +362,14 @@ def record_version(patient: Patient) -> tuple:
     The stored reading's time covers changes announced without history (bulk writes followed
     by `status_refresh`). Not seen: queryset.update() and raw SQL that no refresh follows.
     """
-    sql, uses = _record_version_sql(connection.vendor)
+    sql, uses = _record_version_sql(connection.vendor, whole)
     with connection.cursor() as cursor:
         cursor.execute(sql, [patient.pk] * uses)
         return tuple(cursor.fetchone())
 
 
 @functools.cache
-def _record_version_sql(vendor: str) -> tuple[str, int]:
+def _record_version_sql(vendor: str, whole: bool) -> tuple[str, int]:
     # Plain SQL: the ORM took 3 ms to compile these nested subqueries on every request, more
     # than all the rest of answering a chart from the cache. Each subquery is an index lookup.
     quote = connection.ops.quote_name
@@ -407,5 +409,12 @@ def _record_version_sql(vendor: str) -> tuple[str, int]:
         *newest(Device.history.model),
         *newest(PrecisionStudy.history.model),
     ]
+    if whole:
+        patients = Patient.history.model
+        marks += [
+            *newest(patients, f" WHERE {column(patients, 'id')} = %s"),
+            *newest(HeightMeasurement.history.model, ever_theirs(HeightMeasurement)),
+            *newest(FraxEntry.history.model, ever_theirs(FraxEntry)),
+        ]
     sql = "SELECT " + ", ".join(f"({mark})" for mark in marks)
     return sql, sql.count("%s")

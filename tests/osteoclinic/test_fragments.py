@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from osteoclinic import fragments
-from patients.models import Fracture, Patient, SymptomReport
+from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport
+from scans.models import FraxEntry
 from scans.services import status_refresh
 from tests.conftest import make_patient, make_user
 from tests.osteoclinic.test_patient_record import scan
@@ -108,3 +109,39 @@ def test_a_different_search_is_not_served_another_ones_page(client, alice, flagg
     assert "Other" in client.get(LIST).content.decode()
     page = client.get(LIST, {"q": "Flagged"}).content.decode()
     assert "Flagged" in page and "Other" not in page
+
+
+def test_the_record_page_shows_each_change_made_after_it_was_cached(client, alice, paula, hologic):
+    client.force_login(alice)
+    url = reverse("patient_record", args=[paula.pk])
+    first = scan(paula, hologic, datetime.date(2023, 5, 1), ("lumbar_spine", "", "0.912", "-1.6"))
+
+    def page() -> str:
+        return client.get(url).content.decode()
+
+    assert "0.912" in page()
+    measurement = first.measurements.get()
+    measurement.bmd = "0.899"
+    measurement.save()
+    assert "0.899" in page()
+
+    HeightMeasurement.objects.create(patient=paula, date=TODAY, cm="158.4")
+    assert "158.4" in page()
+    FraxEntry.objects.create(patient=paula, date=TODAY, major_osteoporotic="21.5", hip="3.5")
+    assert "major osteoporotic 21.5%" in page()
+    paula.given_name = "Paulina"
+    paula.save()
+    assert "Fischer, Paulina" in page()
+    hologic.serial = "HZ-200"
+    hologic.save()
+    assert "#HZ-200" in page()
+
+
+def test_the_record_pages_fresh_part_is_never_cached(client, alice, paula):
+    client.force_login(alice)
+    url = reverse("patient_record", args=[paula.pk])
+    client.get(url)
+    # A queryset update writes no history: only a part read afresh can show it.
+    report = SymptomReport.objects.create(patient=paula, source="patient", pain=4)
+    SymptomReport.objects.filter(pk=report.pk).update(pain=6)
+    assert "6/10" in client.get(url).content.decode()

@@ -27,6 +27,8 @@ from scans.models import DexaScan, PatientStatus
 # A CSRF token belongs to one browser: a cached part holds this mark where its forms need one,
 # and each request puts its own token there. User data is escaped, so it never holds a "<".
 CSRF_MARK = "<!--csrf-token-->"
+# Ends one of several parts rendered together and cached as one (see `parts`).
+BREAK = "<!--break-->"
 TIMEOUT = 24 * 60 * 60
 
 
@@ -43,6 +45,12 @@ def part(request, template: str, *, key: tuple, context) -> SafeString:
     if CSRF_MARK in html:
         html = html.replace(CSRF_MARK, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, which escape all data
+
+
+def parts(request, template: str, *, key: tuple, context) -> list[SafeString]:
+    """Like `part`, for a template whose parts the page places apart, split at its breaks."""
+    html = part(request, template, key=key, context=context)
+    return [mark_safe(piece) for piece in html.split(BREAK)]  # noqa: S308 - as in `part`
 
 
 @functools.cache

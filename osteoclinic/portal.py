@@ -4,6 +4,8 @@ Every view gets the patient from the signed-in user (`patient_required`), never 
 and reads released scans only.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,9 +20,10 @@ from patients.services import symptom_report_record
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
 from scans import densitometry as d
-from scans.interpretation import load_record
+from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan
 
+from . import fragments
 from .record import chart_panels
 
 DIARY_LENGTH = 50
@@ -33,6 +36,26 @@ def _released(patient) -> dict:
 @patient_required
 def home(request, patient):
     log_access(request, patient, AccessAction.PORTAL)
+    # What the released record shows is cached under the record's version; the education
+    # pages (their "new" marks change as they are read) are read on every request.
+    key = ("portal", patient.pk, datetime.date.today(), scan_intervals())
+    reading, records, upcoming = fragments.parts(
+        request,
+        "osteoclinic/_portal_reading.html",
+        key=(*key, record_version(patient, whole=True)),
+        context=lambda: _reading_context(patient),
+    )
+    context = {
+        "patient": patient,
+        "education": list(_attachments(patient)),
+        "reading_part": reading,
+        "records_part": records,
+        "next_part": upcoming,
+    }
+    return render(request, "osteoclinic/portal_home.html", context)
+
+
+def _reading_context(patient) -> dict:
     records = _released(patient)
     latest = records["reading"].latest
     changes = []
@@ -53,9 +76,8 @@ def home(request, patient):
     newer_scan_pending = latest is not None and (
         DexaScan.objects.valid().filter(patient=patient, date__gt=latest.scan.date).exists()
     )
-    context = {
+    return {
         **records,
-        "education": list(_attachments(patient)),
         "latest": latest,
         "z_basis": z_basis,
         "newer_scan_pending": newer_scan_pending,
@@ -63,7 +85,6 @@ def home(request, patient):
         "changes": changes,
         "charts": charts,
     }
-    return render(request, "osteoclinic/portal_home.html", context)
 
 
 def _attachments(patient):

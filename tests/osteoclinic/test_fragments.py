@@ -145,3 +145,15 @@ def test_the_record_pages_fresh_part_is_never_cached(client, alice, paula):
     report = SymptomReport.objects.create(patient=paula, source="patient", pain=4)
     SymptomReport.objects.filter(pk=report.pk).update(pain=6)
     assert "6/10" in client.get(url).content.decode()
+
+
+def test_the_portal_shows_a_newly_released_scan_at_once(client, paula, hologic):
+    client.force_login(paula.user)
+    url = reverse("portal:home")
+    draft = scan(paula, hologic, TODAY, ("lumbar_spine", "", "0.700", "-3.1"), status="draft")
+    assert "-3.1" not in client.get(url).content.decode()
+    draft.status = "released"
+    draft.save()
+    page = client.get(url).content.decode()
+    assert f"Scan of {TODAY:%-d %B %Y}" in page
+    assert page.count("<section") == page.count("</section>")

@@ -119,6 +119,11 @@ def results(django_db_setup):
             "both ratios are shown.",
             "- Django test client in-process, `time.perf_counter` around each request after "
             "two warm-up requests; queries counted on one more request. p95 is nearest-rank.",
+            "- The worklist, the patient list, the record page and the portal home keep their "
+            "parts rendered in the cache under the version of the records they show "
+            "(`osteoclinic/fragments.py`): a repeat view is judged against the target, and the "
+            "same page right after a change, when its parts are rendered again, is shown "
+            "beside it.",
             "",
             report.table(collected.rows, collected.floors),
             "",

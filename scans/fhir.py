@@ -11,6 +11,7 @@ gathers its Observations; its conclusion is the reading the clinician sees on th
 """
 
 import datetime
+import functools
 import uuid
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.utils import timezone
 from patients.models import DatePrecision, Fracture, Patient
 
 from . import densitometry as d
-from .interpretation import ScanReading, SiteChange, load_record
+from .interpretation import ScanReading, SiteChange, load_scan_readings
 from .models import Device, DexaScan, ScanStatus, Site, SiteMeasurement
 
 LOINC = "http://loinc.org"
@@ -118,18 +119,28 @@ def device_resource(device: Device) -> dict:
     return resource
 
 
+@functools.cache
+def site_label(site: str, side: str) -> str:
+    """SiteMeasurement.site_label, looked up once per site and side.
+
+    The model looks its choices up afresh on every call, and a Bundle names each measured site
+    several times: that alone took a fifth of the time of building it.
+    """
+    return SiteMeasurement(site=site, side=side).site_label
+
+
 def site_text(measurement: SiteMeasurement) -> str:
     """ "Femoral neck (left)"; the spine with the vertebrae actually used ("L1, L2, L4")."""
     if measurement.site == Site.LUMBAR_SPINE:
         return f"Lumbar spine {d.vertebrae_label(measurement.vertebrae)}"
-    return measurement.site_label
+    return site_label(measurement.site, measurement.side)
 
 
-def body_site(measurement: SiteMeasurement) -> dict:
+def body_site(measurement: SiteMeasurement, text: str) -> dict:
     """The region, always, and its side: the only place the femoral neck and radius are named."""
     site = {
         "coding": [{"system": SNOMED, "code": BODY_STRUCTURES[Site(measurement.site)]}],
-        "text": site_text(measurement),
+        "text": text,
     }
     if measurement.side in LATERALITY:
         code, display = LATERALITY[measurement.side]
@@ -145,10 +156,15 @@ def body_site(measurement: SiteMeasurement) -> dict:
 
 
 def observations(
-    scan: DexaScan, measurement: SiteMeasurement, patient: dict, device: dict
+    scan: DexaScan, measurement: SiteMeasurement, patient: dict, device: dict, device_name: str
 ) -> list[dict]:
-    """BMD, T-score and (when reported) Z-score of one site, each its own Observation."""
+    """BMD, T-score and (when reported) Z-score of one site, each its own Observation.
+
+    `device_name` is str(scan.device), worked out once per device rather than per value.
+    """
     codes = LOINC_CODES[(measurement.site, measurement.side)]
+    status = OBSERVATION_STATUS[ScanStatus(scan.status)]
+    text = site_text(measurement)
     found = []
     for code, (name, label, ucum, unit) in zip(codes, KINDS, strict=True):
         value = getattr(measurement, name)
@@ -157,7 +173,7 @@ def observations(
         observation = {
             "resourceType": "Observation",
             "id": _uuid("observation", measurement.pk, name),
-            "status": OBSERVATION_STATUS[ScanStatus(scan.status)],
+            "status": status,
             "category": [
                 {
                     "coding": [
@@ -171,13 +187,13 @@ def observations(
             ],
             "code": {
                 "coding": [{"system": LOINC, "code": code}],
-                "text": f"{label}, {site_text(measurement)}",
+                "text": f"{label}, {text}",
             },
             "subject": _reference(patient),
             "effectiveDateTime": f"{scan.date:%Y-%m-%d}",
             "valueQuantity": {"value": float(value), "unit": unit, "system": UCUM, "code": ucum},
-            "bodySite": body_site(measurement),
-            "device": _reference(device, str(scan.device)),
+            "bodySite": body_site(measurement, text),
+            "device": _reference(device, device_name),
         }
         found.append(observation)
     return found
@@ -185,7 +201,7 @@ def observations(
 
 def _change_line(row: SiteChange) -> str:
     """One site's change since the previous scan, in the words of the record's change table."""
-    site = row.measurement.site_label
+    site = site_label(row.measurement.site, row.measurement.side)
     change = row.previous
     if change is None:
         return f"{site}: first scan of this site — no earlier result to compare."
@@ -285,23 +301,27 @@ def condition(fracture: Fracture, patient: dict) -> dict:
 
 def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) -> dict:
     """The patient, their valid scans read as on the record, and their valid fractures."""
-    records = load_record(patient)
+    # The scans' readings, as the charts load them: the record's prompts (heights, FRAX) are
+    # not part of a Bundle.
+    loaded = load_scan_readings(patient)
+    readings, fractures = loaded["readings"], loaded["fractures"]
     subject = patient_resource(patient)
     resources = [subject]
-    devices: dict[int, dict] = {}
-    for reading in records["reading"].readings:
+    devices: dict[int, tuple[dict, str]] = {}
+    for reading in readings:
         scan = reading.scan
         if scan.device_id not in devices:
-            devices[scan.device_id] = device_resource(scan.device)
-            resources.append(devices[scan.device_id])
+            devices[scan.device_id] = (device_resource(scan.device), str(scan.device))
+            resources.append(devices[scan.device_id][0])
+        device, device_name = devices[scan.device_id]
         results = [
             observation
             for row in reading.changes
-            for observation in observations(scan, row.measurement, subject, devices[scan.device_id])
+            for observation in observations(scan, row.measurement, subject, device, device_name)
         ]
         resources.extend(results)
         resources.append(diagnostic_report(reading, subject, results))
-    resources.extend(condition(fracture, subject) for fracture in records["fractures"])
+    resources.extend(condition(fracture, subject) for fracture in fractures)
     now = now or timezone.now()
     return {
         "resourceType": "Bundle",

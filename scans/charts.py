@@ -2,17 +2,19 @@
 
 Every function takes plain frozen dataclasses (never model instances) and returns SVG bytes, so
 views can cache the result under chart_key() and tests need no database. Drawing uses
-matplotlib's object API on the Agg canvas: pyplot keeps global figure state that leaks in a
-long-running server.
+matplotlib's object API straight onto its SVG renderer: pyplot keeps global figure state that
+leaks in a long-running server.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import io
 import json
+import pickle
 import threading
 from collections.abc import Callable, Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -21,14 +23,17 @@ import matplotlib
 from matplotlib import dates as mdates
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MultipleLocator
+from matplotlib.textpath import TextToPath
+from matplotlib.ticker import FixedLocator, MultipleLocator
 
 # Part of every chart_key(): bump it whenever the drawing changes so cached SVGs are redrawn.
-CHART_VERSION = 2
+CHART_VERSION = 3
 
 MINUS = "\u2212"  # a real minus sign: a hyphen in "-2.5" reads badly and screen readers skip it
 NO_DATA = "No data yet"
@@ -63,6 +68,7 @@ _DATE_LABELS = 20.0  # tick, pad and one line of 9 pt labels
 _DATE_OFFSET = 11.0  # ConciseDateFormatter's second line, e.g. "2024" under month ticks
 _LEGEND_COLUMNS = 3
 _LABEL_EDGE = 14.0  # from the figure's left edge to the far side of the y axis label
+_TICKS = 10  # ticks made ahead per axis: the locators give 8 to 10, those outside included
 _RC = {
     "svg.fonttype": "none",  # text stays <text>: labels are searchable and read aloud
     "svg.hashsalt": "osteoclinic",  # fixed ids, so equal data gives byte-identical SVG
@@ -236,27 +242,77 @@ def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") 
 # Drawing ------------------------------------------------------------------------------------
 
 
-def _render(title: str, draw: Callable[[Figure], None], size=_SIZE) -> bytes:
+def _render(title: str, draw: Callable[[Figure], None], size=_SIZE, axes: bool = True) -> bytes:
     with _LOCK, matplotlib.rc_context(_RC):
-        fig = Figure(figsize=size)
-        FigureCanvasAgg(fig)
+        fig = pickle.loads(_blank(size, axes))
         draw(fig)
-        buffer = io.BytesIO()
-        # No date in the metadata: identical data must give identical bytes.
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return _accessible(buffer.getvalue(), title)
+        svg = _svg(fig)
+    return _accessible(svg, title)
+
+
+@functools.cache
+def _blank(size: tuple[float, float], axes: bool) -> bytes:
+    """A blank figure, pickled, with its Axes (if any) and the ticks a chart usually needs.
+
+    Unpickling a copy is a third of the cost of building one: a new Axes reads rcParams for
+    every part, and each new tick copies the first tick's properties, markers and all. Built
+    under _RC and _LOCK, like every chart.
+    """
+    # 72 dpi, as savefig(format="svg") would switch to: one pixel is one point.
+    fig = Figure(figsize=size, dpi=72)
+    if axes:
+        ax = fig.add_subplot()
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.get_major_ticks(_TICKS)  # more, when a chart needs them, are made as it draws
+            axis.get_minor_ticks(1)  # the axis makes one even with no minor ticks
+    return pickle.dumps(fig)
+
+
+def _svg(fig: Figure) -> str:
+    """The figure as SVG text: what savefig(format="svg") does, less switching canvases and
+    encoding, and with no MixedModeRenderer, as nothing in a chart is rasterized."""
+    width, height = fig.get_size_inches() * 72
+    text = io.StringIO()
+    # No date in the metadata: identical data must give identical bytes.
+    renderer = _SvgRenderer(width, height, text, metadata={"Date": None})
+    fig.draw(renderer)
+    renderer.finalize()
+    return text.getvalue()
+
+
+class _SvgRenderer(RendererSVG):
+    """matplotlib's SVG renderer, with text sizes remembered from one chart to the next.
+
+    Text stays <text> in the SVG, but matplotlib still lays out every glyph of a string to
+    align it, once per renderer: that was a tenth of drawing a chart, for the same few dozen
+    tick labels, legend entries and annotations every time.
+    """
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        # A copy: FontProperties is mutable and hashes on its current state.
+        return _text_size(s, prop.copy(), ismath)
+
+
+# Every chart is drawn under the same _RC, so a string in given font properties always measures
+# the same; the labels of a clinic's charts are few, the bound only guards against odd data.
+_TEXT_TO_PATH = TextToPath()
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_size(text: str, prop: FontProperties, ismath) -> tuple[float, float, float]:
+    return _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath)
 
 
 def _no_data(title: str) -> bytes:
     def draw(fig: Figure) -> None:
         fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=11, color="#555555")
 
-    return _render(title, draw, size=(_SIZE[0], 1.0))
+    return _render(title, draw, size=(_SIZE[0], 1.0), axes=False)
 
 
 def _time_axes(fig, title, series, fractures, treatments) -> Axes:
     """Axes with a date x axis spanning the data and events, with fractures and treatments."""
-    ax = fig.add_subplot()
+    (ax,) = fig.axes  # from _blank()
     # A fixed y: left to itself, matplotlib measures the tick labels to keep the title clear.
     ax.set_title(_plain(title), y=1.0)
     dates = [p.date for s in series for p in s.points] + [f.date for f in fractures]
@@ -273,9 +329,10 @@ def _time_axes(fig, title, series, fractures, treatments) -> Axes:
 
 
 def _draw_who_bands(ax: Axes, low: float, high: float) -> None:
+    spans, fills = [], []
     for (lower, upper, label, fill), (y, va) in zip(WHO_BANDS, _WHO_LABEL_AT, strict=True):
-        lower, upper = low if lower is None else lower, high if upper is None else upper
-        ax.axhspan(lower, upper, color=fill, linewidth=0, zorder=_Z_WHO)
+        spans.append((low if lower is None else lower, high if upper is None else upper))
+        fills.append(fill)
         # Under the data lines, so a label never hides a measurement.
         ax.annotate(
             label,
@@ -289,6 +346,7 @@ def _draw_who_bands(ax: Axes, low: float, high: float) -> None:
             color="#555555",
             zorder=_Z_NOTE,
         )
+    _bands_across(ax, spans, facecolors=fills, linewidths=0, zorder=_Z_WHO)
 
 
 def _draw_series(ax: Axes, series: Sequence[Series]) -> list[Artist]:
@@ -350,25 +408,35 @@ def _marker_notes(series: Sequence[Series]) -> list[Artist]:
 
 
 def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -> list[Artist]:
-    colours = {s.label: _style(i)[0] for i, s in enumerate(series)}
-    handles = []
-    for band in bands:
-        colour = colours.get(band.series_label, "#666666")
-        low, high = band.baseline - band.lsc, band.baseline + band.lsc
-        ax.axhspan(low, high, color=colour, alpha=0.12, linewidth=0, zorder=_Z_SHADE)
-        ax.axhline(
-            band.baseline,
-            color=colour,
-            linestyle=(0, (4, 3)),
-            linewidth=0.9,
-            alpha=0.9,
-            zorder=_Z_NOTE,
+    if not bands:
+        return []
+    by_label = {s.label: _style(i)[0] for i, s in enumerate(series)}
+    colours = [by_label.get(band.series_label, "#666666") for band in bands]
+    _bands_across(
+        ax,
+        [(band.baseline - band.lsc, band.baseline + band.lsc) for band in bands],
+        facecolors=[(colour, 0.12) for colour in colours],
+        linewidths=0,
+        zorder=_Z_SHADE,
+    )
+    _lines_across(
+        ax,
+        [band.baseline for band in bands],
+        colors=[(colour, 0.9) for colour in colours],
+        linestyles=[(0, (4, 3))],
+        linewidths=0.9,
+        zorder=_Z_NOTE,
+    )
+    return [
+        Patch(
+            facecolor=colour,
+            alpha=0.25,
+            edgecolor=colour,
+            linestyle="--",
+            label=_plain(f"Baseline ± LSC ({band.series_label})"),
         )
-        label = _plain(f"Baseline ± LSC ({band.series_label})")
-        handles.append(
-            Patch(facecolor=colour, alpha=0.25, edgecolor=colour, linestyle="--", label=label)
-        )
-    return handles
+        for band, colour in zip(bands, colours, strict=True)
+    ]
 
 
 def _draw_fractures(ax: Axes, fractures: Sequence[Event]) -> None:
@@ -420,6 +488,27 @@ def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> N
         )
 
 
+def _bands_across(ax: Axes, spans: Sequence[tuple[float, float]], **style) -> None:
+    """Horizontal bands from low to high across the plot, as one artist.
+
+    Not ax.axhspan() for each: every patch it makes updates the data limits (unused, as each
+    chart sets its own) through a chain of transforms, and is then drawn on its own.
+    """
+    boxes = [[(0, low), (0, high), (1, high), (1, low)] for low, high in spans]
+    _across(ax, PolyCollection(boxes, **style))
+
+
+def _lines_across(ax: Axes, ys: Sequence[float], **style) -> None:
+    """Horizontal lines across the plot, as one artist: ax.axhline() for many, more cheaply."""
+    _across(ax, LineCollection([[(0, y), (1, y)] for y in ys], **style))
+
+
+def _across(ax: Axes, collection) -> None:
+    # x from the left to the right edge of the axes, y in data.
+    collection.set_transform(ax.get_yaxis_transform(which="grid"))
+    ax.add_collection(collection, autolim=False)
+
+
 def _legend(fig: Figure, handles: list[Artist]) -> int:
     """The legend below the plot, outside the axes, so it never covers data; its row count."""
     columns = min(len(handles), _LEGEND_COLUMNS)
@@ -430,8 +519,11 @@ def _legend(fig: Figure, handles: list[Artist]) -> int:
 def _fit(fig: Figure, ax: Axes, *, left: float, legend_rows: int = 0) -> None:
     """Place the axes inside fixed margins, leaving room below for dates and the legend."""
     width, height = fig.get_size_inches() * 72
+    ticks = ax.get_xticks()
+    # Fixed from here on, as the limits are: the date locator would work them out again to draw.
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
     formatter = ax.xaxis.get_major_formatter()
-    formatter.format_ticks(ax.get_xticks())  # sets the offset ("2024") the axis will show
+    formatter.format_ticks(ticks)  # sets the offset ("2024") the axis will show
     bottom = _BOTTOM + _DATE_LABELS + (_DATE_OFFSET if formatter.get_offset() else 0.0)
     if legend_rows:
         bottom += _legend_height(legend_rows)
@@ -469,8 +561,9 @@ def _style(index: int) -> tuple[str, str, str]:
     )
 
 
-def _x(points: Sequence[Point]) -> list[float]:
-    return [mdates.date2num(p.date) for p in points]
+def _x(points: Sequence[Point]):
+    # One call for all: each call converts through numpy.
+    return mdates.date2num([p.date for p in points])
 
 
 def _values(series: Sequence[Series]) -> list[float]:
@@ -486,9 +579,8 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _accessible(svg: bytes, title: str) -> bytes:
+def _accessible(text: str, title: str) -> bytes:
     """Give the root <svg> role="img", an aria-label and a <title> as its first child."""
-    text = svg.decode("utf-8")
     start = text.index("<svg")
     end = text.index(">", start)  # matplotlib's root attributes hold no ">"
     opening = f'{text[start:end]} role="img" aria-label={quoteattr(title)}>'

@@ -14,7 +14,11 @@ SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 def record_context(patient: Patient) -> dict:
     """Everything the clinician's record page shows for one patient."""
-    return {**reading_context(patient), **activity_context(patient)}
+    return {
+        **reading_context(patient),
+        **record_panel_context(patient),
+        **activity_context(patient),
+    }
 
 
 def reading_context(patient: Patient) -> dict:
@@ -29,8 +33,8 @@ def reading_context(patient: Patient) -> dict:
 
 
 def activity_context(patient: Patient) -> dict:
-    """The rest of the record: education, the portal account and symptom reports."""
-    context = {"patient": patient, **record_panel_context(patient)}
+    """The portal account and symptom reports (the education panel has its own context)."""
+    context = {"patient": patient}
     context["symptom_reports"] = list(
         SymptomReport.objects.valid()
         .filter(patient=patient)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from education.panel import panel_version, record_panel_context
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.audit import log_access
 from patients.models import AccessAction, Patient
@@ -40,8 +41,9 @@ def home(request):
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
     log_access(request, patient, AccessAction.RECORD)
-    # The reading part is cached under the version of the records it shows and the settings
-    # it reads; education, the portal account and symptom reports are always read afresh.
+    # The reading and the education panel are cached under the versions of the records they
+    # show (the reading also under the settings it reads); the portal account and symptom
+    # reports, whose changes leave no history, are read on every request.
     key = ("record", patient.pk, datetime.date.today(), scan_intervals())
     part = fragments.part(
         request,
@@ -49,7 +51,13 @@ def patient_record(request, pk):
         key=(*key, record_version(patient, whole=True)),
         context=lambda: record.reading_context(patient),
     )
-    context = {"part": part, **record.activity_context(patient)}
+    education = fragments.part(
+        request,
+        "education/_record_panel.html",
+        key=("education-panel", patient.pk, panel_version(patient)),
+        context=lambda: {"patient": patient, **record_panel_context(patient)},
+    )
+    context = {"part": part, "education_part": education, **record.activity_context(patient)}
     return render(request, "osteoclinic/patient_record.html", context)
 
 

@@ -157,3 +157,28 @@ def test_the_portal_shows_a_newly_released_scan_at_once(client, paula, hologic):
     page = client.get(url).content.decode()
     assert f"Scan of {TODAY:%-d %B %Y}" in page
     assert page.count("<section") == page.count("</section>")
+
+
+def test_the_record_pages_education_panel_shows_each_change(client, alice, paula):
+    from education.models import EducationPage, PatientEducation
+    from education.services import education_attach, education_detach, education_mark_viewed
+
+    client.force_login(alice)
+    url = reverse("patient_record", args=[paula.pk])
+
+    def panel() -> str:
+        page = client.get(url).content.decode()
+        start = page.index('id="education"')
+        return page[start : page.index("</section>", start)]
+
+    first = EducationPage.objects.for_patients().order_by("order", "pk").first()
+    assert "Not yet viewed" not in panel()
+    attachment = education_attach(patient=paula, page=first, user=alice)
+    assert first.title in panel() and "Not yet viewed" in panel()
+    education_mark_viewed(attachment=attachment)
+    assert f"First viewed {TODAY:%Y-%m-%d}" in panel()
+    first.title = "A clearer title"
+    first.save()
+    assert "A clearer title" in panel()
+    education_detach(attachment=PatientEducation.objects.get(pk=attachment.pk), user=alice)
+    assert "Detached" in panel()

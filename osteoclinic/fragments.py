@@ -3,7 +3,8 @@
 A worklist or a page of the patient list costs tens of milliseconds to build and render, most
 of it template work, yet changes only when a record it shows changes. Such a part is cached
 under a key holding those records' version (one query), the day (ages, "overdue") and the
-code's version (a deploy with new templates or wording never serves the old ones).
+code's version (settings.CODE_VERSION: a deploy with new templates or wording never serves the
+old ones).
 
 The version is read before the records: a change committed in between leaves newer content
 under the older key, never older content under the newer one.
@@ -11,9 +12,7 @@ under the older key, never older content under the newer one.
 
 import functools
 import hashlib
-from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -34,7 +33,7 @@ TIMEOUT = 24 * 60 * 60
 
 def part(request, template: str, *, key: tuple, context) -> SafeString:
     """`template` rendered with `context()`, or the copy cached under `key` if there is one."""
-    digest = hashlib.sha256(repr((code_version(), template, *key)).encode()).hexdigest()
+    digest = hashlib.sha256(repr((settings.CODE_VERSION, template, *key)).encode()).hexdigest()
     name = f"part:{digest}"
     html = cache.get(name)
     if html is None:
@@ -51,21 +50,6 @@ def parts(request, template: str, *, key: tuple, context) -> list[SafeString]:
     """Like `part`, for a template whose parts the page places apart, split at its breaks."""
     html = part(request, template, key=key, context=context)
     return [mark_safe(piece) for piece in html.split(BREAK)]  # noqa: S308 - as in `part`
-
-
-@functools.cache
-def code_version() -> str:
-    """A digest of the project's code and templates, the same on every server of a deploy."""
-    digest = hashlib.sha256()
-    base = Path(settings.BASE_DIR)
-    for config in sorted(apps.get_app_configs(), key=lambda config: config.name):
-        root = Path(config.path)
-        if not root.is_relative_to(base) or ".venv" in root.relative_to(base).parts:
-            continue  # Django's and other libraries' apps change only with the requirements
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".html"):
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def clinic_version() -> tuple:

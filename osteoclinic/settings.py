@@ -51,6 +51,25 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+
+def code_digest(apps: tuple[str, ...]) -> str:
+    """A digest of our apps' code and templates: the same on every server of one deploy."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for app in apps:
+        for path in sorted((BASE_DIR / app).rglob("*")):
+            if path.suffix in (".py", ".html"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# Part of the key of every cached page part and export, so a deploy never serves what older
+# code rendered. A deploy may name its release instead (a commit id, say).
+CODE_VERSION = os.environ.get("CODE_VERSION") or code_digest(
+    ("patients", "scans", "education", "osteoclinic")
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

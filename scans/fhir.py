@@ -12,9 +12,12 @@ gathers its Observations; its conclusion is the reading the clinician sees on th
 
 import datetime
 import functools
+import hashlib
+import json
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from patients.models import DatePrecision, Fracture, Patient
@@ -323,9 +326,10 @@ def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) ->
         resources.append(diagnostic_report(reading, subject, results))
     resources.extend(condition(fracture, subject) for fracture in fractures)
     now = now or timezone.now()
+    # bundle_text() relies on this order: the Bundle's id and time come before its entries.
     return {
         "resourceType": "Bundle",
-        "id": _uuid("bundle", patient.pk, now.isoformat()),
+        "id": _bundle_id(patient, now),
         "type": "collection",
         "timestamp": now.isoformat(),
         "entry": [
@@ -333,3 +337,34 @@ def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) ->
             for resource in resources
         ],
     }
+
+
+def _bundle_id(patient: Patient, now: datetime.datetime) -> str:
+    return _uuid("bundle", patient.pk, now.isoformat())
+
+
+# The time the cached text of a Bundle is made with, replaced by each export's own.
+_STAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def bundle_text(patient: Patient, *, version: tuple, now: datetime.datetime | None = None) -> str:
+    """patient_bundle() as indented JSON (people read a download too), built once per
+    `version` of the patient's record (record_version with whole=True) and kept in the cache.
+
+    Two exports of an unchanged record differ only in the Bundle's id and time, which come
+    before its entries: the first occurrence of each in the cached text is the Bundle's own.
+    """
+    now = now or timezone.now()
+    marks = (settings.CODE_VERSION, settings.FHIR_MRN_SYSTEM, patient.pk, version)
+    key = "fhir:" + hashlib.sha256(repr(marks).encode()).hexdigest()
+    text = cache.get(key)
+    if text is None:
+        text = json.dumps(patient_bundle(patient, now=_STAMP), ensure_ascii=False, indent=2)
+        cache.set(key, text, CACHE_SECONDS)
+    for name, made, now_value in (
+        ("id", _bundle_id(patient, _STAMP), _bundle_id(patient, now)),
+        ("timestamp", _STAMP.isoformat(), now.isoformat()),
+    ):
+        text = text.replace(f'"{name}": "{made}"', f'"{name}": "{now_value}"', 1)
+    return text

@@ -6,7 +6,6 @@ session lives in the database, so any app server can answer the confirm.
 """
 
 import base64
-import json
 import re
 import secrets
 import zlib
@@ -28,6 +27,7 @@ from patients.audit import log_access, log_access_many
 from patients.models import AccessAction, Patient
 
 from . import exporters, fhir, importers
+from .interpretation import record_version
 
 SESSION_KEY = "scans_import"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -260,7 +260,7 @@ def export_patient_csv(request, pk):
 def export_fhir(request, pk):
     patient = patient_for_request(request, pk)
     log_access(request, patient, AccessAction.EXPORT)
-    body = json.dumps(fhir.patient_bundle(patient), ensure_ascii=False, indent=2)
+    body = fhir.bundle_text(patient, version=record_version(patient, whole=True))
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_safe_stem(patient.mrn)}-fhir.json"'
     response["Cache-Control"] = "no-store"

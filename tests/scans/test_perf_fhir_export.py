@@ -2,6 +2,7 @@
 reports read the scans as the record does."""
 
 import datetime
+import json
 
 import pytest
 from django.urls import reverse
@@ -32,14 +33,17 @@ def test_the_bundle_takes_five_queries(record, django_assert_num_queries):
         fhir.patient_bundle(record)
 
 
-def test_the_download_takes_ten_queries_at_most(
+def test_the_download_takes_eleven_queries_and_six_once_cached(
     client, alice, record, django_assert_max_num_queries
 ):
     client.force_login(alice)
-    # Session, user and role; the patient; the access log entry; the Bundle's five.
-    with django_assert_max_num_queries(10):
-        response = client.get(reverse("scans:export_fhir", args=[record.pk]))
-    assert response.status_code == 200
+    url = reverse("scans:export_fhir", args=[record.pk])
+    # Session, user and role; the patient; the access log entry; the record's version; the
+    # Bundle's five, unless its text is cached under that version.
+    with django_assert_max_num_queries(11):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get(url).status_code == 200
 
 
 def test_the_reports_read_the_scans_as_the_record_does(record):
@@ -52,3 +56,29 @@ def test_the_reports_read_the_scans_as_the_record_does(record):
     site_order = [[row.measurement.pk for row in r.changes] for r in readings]
     assert site_order == [[row.measurement.pk for row in r.changes] for r in expected]
     assert fractures == on_record["fractures"]
+
+
+def test_the_cached_text_is_the_bundle_as_json_writes_it(record):
+    from scans.interpretation import record_version
+
+    version = record_version(record, whole=True)
+    for now in (
+        datetime.datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 7, 8, 9, 10, 11, tzinfo=datetime.UTC),
+    ):
+        text = fhir.bundle_text(record, version=version, now=now)
+        bundle = fhir.patient_bundle(record, now=now)
+        assert text == json.dumps(bundle, ensure_ascii=False, indent=2)
+
+
+def test_an_export_after_a_change_carries_it(client, alice, record):
+    client.force_login(alice)
+    url = reverse("scans:export_fhir", args=[record.pk])
+    client.get(url)
+    record.family_name = "Renamed"
+    record.save()
+    Fracture.objects.create(patient=record, date="2024-05-05", site="wrist", mechanism="fragility")
+    bundle = json.loads(client.get(url).content)
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    assert resources[0]["name"][0]["family"] == "Renamed"
+    assert sum(r["resourceType"] == "Condition" for r in resources) == 3

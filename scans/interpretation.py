@@ -144,16 +144,26 @@ def _warnings(scan: DexaScan) -> list[str]:
 
 
 def read_scans(
-    patient: Patient, scans: list[DexaScan], fractures: list[Fracture], studies
+    patient: Patient,
+    scans: list[DexaScan],
+    fractures: list[Fracture],
+    studies,
+    *,
+    latest_only: bool = False,
 ) -> list[ScanReading]:
-    """A reading of every scan; `scans` oldest first, with device and measurements loaded."""
+    """A reading of every scan (or, with `latest_only`, of the latest one, still compared with
+    the previous and the first); `scans` oldest first, with device and measurements loaded."""
     readings = []
     history: dict[tuple[str, str], list[tuple[DexaScan, SiteMeasurement]]] = {}
     for index, scan in enumerate(scans):
+        latest = index == len(scans) - 1
+        if latest_only and not latest:
+            for m in scan.measurements.all():
+                history.setdefault((m.site, m.side), []).append((scan, m))
+            continue
         age = patient.age_on(scan.date)
         # domain.md §1: "severe" needs a fragility fracture. A past scan is read with the
         # fractures known by its date; the latest one with every fracture known now.
-        latest = index == len(scans) - 1
         fragile = any(f.is_fragility and (latest or f.date <= scan.date) for f in fractures)
         measurements = list(scan.measurements.all())
         diagnosis = d.diagnose(
@@ -211,11 +221,13 @@ def read_patient(
     frax_entries: list[FraxEntry],
     studies,
     today: datetime.date | None = None,
+    latest_only: bool = False,
 ) -> PatientReading:
-    """The whole reading of a patient's record: diagnosis, change, prompts, next scan."""
+    """The whole reading of a patient's record: diagnosis, change, prompts, next scan; with
+    `latest_only`, `readings` holds the latest scan's alone (what a stored reading keeps)."""
     today = today or datetime.date.today()
     scans = sorted(scans, key=lambda s: (s.date, s.pk))
-    readings = read_scans(patient, scans, fractures, studies)
+    readings = read_scans(patient, scans, fractures, studies, latest_only=latest_only)
     latest = readings[-1] if readings else None
     on_treatment = any(
         t.is_bone_therapy and t.start <= today and (t.stop is None or t.stop >= today)
@@ -275,10 +287,13 @@ def read_patient(
     )
 
 
-def load_records(patients, *, released_only: bool = False) -> dict[int, dict]:
+def load_records(
+    patients, *, released_only: bool = False, latest_only: bool = False
+) -> dict[int, dict]:
     """Each patient's valid clinical records and their reading, keyed by patient id.
 
-    A fixed number of queries however many patients: one per kind of record.
+    A fixed number of queries however many patients: one per kind of record. `latest_only`
+    reads the latest scan alone (see read_patient).
     """
     patients = {patient.pk: patient for patient in patients}
     ids = list(patients)
@@ -320,6 +335,7 @@ def load_records(patients, *, released_only: bool = False) -> dict[int, dict]:
             heights=record["heights"],
             frax_entries=record["frax_entries"],
             studies=studies,
+            latest_only=latest_only,
         )
     return records
 

@@ -117,7 +117,8 @@ def status_refresh_many(*, patients, batch: int = 500) -> list[PatientStatus]:
     patients = list(patients)
     statuses = []
     for start in range(0, len(patients), batch):
-        records = load_records(patients[start : start + batch])
+        # A stored reading keeps the latest scan's: the earlier ones need no reading of their own.
+        records = load_records(patients[start : start + batch], latest_only=True)
         chunk = [_status_from(record["patient"], record["reading"]) for record in records.values()]
         PatientStatus.objects.bulk_create(
             chunk, update_conflicts=True, unique_fields=["patient"], update_fields=STATUS_FIELDS

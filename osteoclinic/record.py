@@ -1,15 +1,39 @@
 """The patient record page's data, gathered in a fixed number of queries."""
 
+import datetime
+
 from django.urls import reverse
 
-from education.panel import record_panel_context
+from education.panel import panel_version, record_panel_context
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
-from scans.interpretation import load_record
+from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan, FraxEntry, Site
+
+from . import fragments
 
 RECENT_REPORTS = 10
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
+
+
+def page_context(request, patient: Patient) -> dict:
+    """The record page: its reading and education panel as parts cached under the versions of
+    the records they show (the reading also under the settings it reads); the portal account
+    and symptom reports, whose changes leave no history, read on every request."""
+    key = ("record", patient.pk, datetime.date.today(), scan_intervals())
+    reading = fragments.part(
+        request,
+        "osteoclinic/_patient_record.html",
+        key=(*key, record_version(patient, whole=True)),
+        context=lambda: reading_context(patient),
+    )
+    education = fragments.part(
+        request,
+        "education/_record_panel.html",
+        key=("education-panel", patient.pk, panel_version(patient)),
+        context=lambda: {"patient": patient, **record_panel_context(patient)},
+    )
+    return {"part": reading, "education_part": education, **activity_context(patient)}
 
 
 def record_context(patient: Patient) -> dict:

@@ -6,11 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from education.panel import panel_version, record_panel_context
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.audit import log_access
 from patients.models import AccessAction, Patient
-from scans.interpretation import record_version, scan_intervals
 
 from . import fragments, record, worklist
 from .forms import ClinicPatientListForm
@@ -41,24 +39,7 @@ def home(request):
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
     log_access(request, patient, AccessAction.RECORD)
-    # The reading and the education panel are cached under the versions of the records they
-    # show (the reading also under the settings it reads); the portal account and symptom
-    # reports, whose changes leave no history, are read on every request.
-    key = ("record", patient.pk, datetime.date.today(), scan_intervals())
-    part = fragments.part(
-        request,
-        "osteoclinic/_patient_record.html",
-        key=(*key, record_version(patient, whole=True)),
-        context=lambda: record.reading_context(patient),
-    )
-    education = fragments.part(
-        request,
-        "education/_record_panel.html",
-        key=("education-panel", patient.pk, panel_version(patient)),
-        context=lambda: {"patient": patient, **record_panel_context(patient)},
-    )
-    context = {"part": part, "education_part": education, **record.activity_context(patient)}
-    return render(request, "osteoclinic/patient_record.html", context)
+    return render(request, "osteoclinic/patient_record.html", record.page_context(request, patient))
 
 
 @clinician_required

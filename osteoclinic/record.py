@@ -71,7 +71,7 @@ def measurement_rows(scans) -> list[dict]:
     """One row per site measurement: newest scan first, report order within a scan."""
     rows = []
     for scan in scans:
-        ordered = sorted(scan.measurements.all(), key=lambda m: (SITE_ORDER[m.site], m.side))
+        ordered = sorted(scan.measured, key=lambda m: (SITE_ORDER[m.site], m.side))
         for index, measurement in enumerate(ordered):
             rows.append({"scan": scan, "m": measurement, "first": index == 0, "span": len(ordered)})
     return rows

@@ -17,9 +17,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
+from patients import epochs
 from patients.models import Fracture, Patient, SymptomReport
 from scans.models import DexaScan, PatientStatus
 
@@ -31,19 +33,32 @@ BREAK = "<!--break-->"
 TIMEOUT = 24 * 60 * 60
 
 
-def part(request, template: str, *, key: tuple, context) -> SafeString:
-    """`template` rendered with `context()`, or the copy cached under `key` if there is one."""
-    digest = hashlib.sha256(repr((settings.CODE_VERSION, template, *key)).encode()).hexdigest()
-    name = f"part:{digest}"
+def part(request, template: str, *, key: tuple, context, query_string: bool = False) -> SafeString:
+    """`template` rendered with `context()`, or the copy cached under `key` if there is one.
+
+    A part is rendered without the request, so nothing of the user who happens to fill the
+    cache (their name, role, permissions, messages) can end up in it; `query_string` lets
+    tags such as {% querystring %} read it, for a key that holds the query string.
+    """
+    marks = (settings.CODE_VERSION, settings.TIME_ZONE, template, *key)
+    name = "part:" + hashlib.sha256(repr(marks).encode()).hexdigest()
     html = cache.get(name)
     if html is None:
-        context = {**context(), "csrf_token": mark_safe(CSRF_MARK)}
-        # The request is there for tags that read the query string, which the key holds.
-        html = render_to_string(template, context, request=request)
+        values = Context({**context(), "csrf_token": mark_safe(CSRF_MARK)})
+        if query_string:
+            values.request = _QueryOnly(request.GET)
+        html = get_template(template).template.render(values)
         cache.set(name, html, TIMEOUT)
     if CSRF_MARK in html:
         html = html.replace(CSRF_MARK, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, which escape all data
+
+
+class _QueryOnly:
+    """What a part may read of the request: its query string."""
+
+    def __init__(self, query):
+        self.GET = query
 
 
 def parts(request, template: str, *, key: tuple, context) -> list[SafeString]:
@@ -55,13 +70,15 @@ def parts(request, template: str, *, key: tuple, context) -> list[SafeString]:
 def clinic_version() -> tuple:
     """Marks that move on with any change to what the worklist and patient list show.
 
-    The newest history row (id and time) of patients, fractures, scans and symptom reports,
-    written by every save and delete through the ORM, and the newest stored reading, which
-    covers bulk writes (they are followed by a refresh of the readings).
+    The clinic's counter (patients.epochs: moved on after every committed change); the newest
+    history row (id and time) of patients, fractures, scans and symptom reports, written by
+    every save and delete through the ORM; and the newest stored reading, which covers bulk
+    writes (they are followed by a refresh of the readings).
     """
+    counters = epochs.marks(epochs.CLINIC)
     with connection.cursor() as cursor:
         cursor.execute(_clinic_version_sql(connection.vendor))
-        return tuple(cursor.fetchone())
+        return (*counters, *cursor.fetchone())
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
+from patients import epochs
 from patients.access import patient_required
 from patients.audit import log_access
 from patients.forms import SymptomReportForm
@@ -39,6 +40,7 @@ def home(request, patient):
     # What the released record shows is cached under the record's version; the education
     # pages (their "new" marks change as they are read) are read on every request.
     key = ("portal", patient.pk, datetime.date.today(), scan_intervals())
+    key += epochs.of_patient(patient.pk)
     reading, records, upcoming = fragments.parts(
         request,
         "osteoclinic/_portal_reading.html",

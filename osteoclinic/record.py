@@ -5,6 +5,7 @@ import datetime
 from django.urls import reverse
 
 from education.panel import panel_version, record_panel_context
+from patients import epochs
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
 from scans.interpretation import load_record, record_version, scan_intervals
@@ -18,19 +19,19 @@ SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 def page_context(request, patient: Patient) -> dict:
     """The record page: its reading and education panel as parts cached under the versions of
-    the records they show (the reading also under the settings it reads); the portal account
-    and symptom reports, whose changes leave no history, read on every request."""
-    key = ("record", patient.pk, datetime.date.today(), scan_intervals())
+    the records they show (the reading also under the settings it reads); the portal card and
+    the symptom reports read on every request."""
+    key = ("record", patient.pk, datetime.date.today(), epochs.of_patient(patient.pk))
     reading = fragments.part(
         request,
         "osteoclinic/_patient_record.html",
-        key=(*key, record_version(patient, whole=True)),
+        key=(*key, scan_intervals(), record_version(patient, whole=True)),
         context=lambda: reading_context(patient),
     )
     education = fragments.part(
         request,
         "education/_record_panel.html",
-        key=("education-panel", patient.pk, panel_version(patient)),
+        key=(*key, panel_version(patient)),
         context=lambda: {"patient": patient, **record_panel_context(patient)},
     )
     return {"part": reading, "education_part": education, **activity_context(patient)}

@@ -53,7 +53,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 
 def code_digest(apps: tuple[str, ...]) -> str:
-    """A digest of our apps' code and templates: the same on every server of one deploy."""
+    """A digest of our apps' code and templates and of the pinned requirements: the same on every
+    server of one deploy."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -61,6 +62,8 @@ def code_digest(apps: tuple[str, ...]) -> str:
         for path in sorted((BASE_DIR / app).rglob("*")):
             if path.suffix in (".py", ".html"):
                 digest.update(path.read_bytes())
+    # The libraries' pinned versions: a new crispy-forms or Django renders differently.
+    digest.update((BASE_DIR / "requirements.txt").read_bytes())
     return digest.hexdigest()[:16]
 
 

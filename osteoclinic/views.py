@@ -58,6 +58,7 @@ def patient_list(request):
         "osteoclinic/_patient_list.html",
         key=("patients", today, fragments.clinic_version(), sorted(request.GET.lists())),
         context=context,
+        query_string=True,
     )
     return render(request, "osteoclinic/patient_list.html", {"part": part})
 

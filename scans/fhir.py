@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from patients import epochs
 from patients.models import DatePrecision, Fracture, Patient
 
 from . import densitometry as d
@@ -357,6 +358,7 @@ def bundle_text(patient: Patient, *, version: tuple, now: datetime.datetime | No
     """
     now = now or timezone.now()
     marks = (settings.CODE_VERSION, settings.FHIR_MRN_SYSTEM, patient.pk, version)
+    marks += epochs.of_patient(patient.pk)
     key = "fhir:" + hashlib.sha256(repr(marks).encode()).hexdigest()
     text = cache.get(key)
     if text is None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from patients import epochs
 from patients.concurrency import changed_since_opened
 from patients.models import Patient
 from patients.signals import announce_record_changed
@@ -123,6 +124,8 @@ def status_refresh_many(*, patients, batch: int = 500) -> list[PatientStatus]:
         PatientStatus.objects.bulk_create(
             chunk, update_conflicts=True, unique_fields=["patient"], update_fields=STATUS_FIELDS
         )
+        # A bulk write sends no signal: the cached parts' counters are moved on here.
+        epochs.bump_after_commit(epochs.CLINIC, *(epochs.patient(s.patient_id) for s in chunk))
         statuses.extend(chunk)
     return statuses
 

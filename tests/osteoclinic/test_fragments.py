@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from osteoclinic import fragments
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport
@@ -175,8 +176,8 @@ def test_the_record_pages_education_panel_shows_each_change(client, alice, paula
     assert "Not yet viewed" not in panel()
     attachment = education_attach(patient=paula, page=first, user=alice)
     assert first.title in panel() and "Not yet viewed" in panel()
-    education_mark_viewed(attachment=attachment)
-    assert f"First viewed {TODAY:%Y-%m-%d}" in panel()
+    viewed = education_mark_viewed(attachment=attachment).first_viewed_at
+    assert f"First viewed {timezone.localdate(viewed):%Y-%m-%d}" in panel()
     first.title = "A clearer title"
     first.save()
     assert "A clearer title" in panel()

@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,13 @@ from tests.osteoclinic.test_patient_record import scan
 HOME = reverse("home")
 LIST = reverse("patient_list")
 TODAY = datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def on_the_same_day():
+    """The whole test on TODAY: a run across midnight would move the pages' "today" on."""
+    with time_machine.travel(datetime.datetime.combine(TODAY, datetime.time(12)).astimezone()):
+        yield
 
 
 @pytest.fixture

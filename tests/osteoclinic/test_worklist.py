@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from patients.models import Fracture, SymptomReport, Treatment
@@ -11,6 +12,15 @@ from tests.conftest import make_patient
 from tests.osteoclinic.test_patient_record import scan
 
 TODAY = datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def on_the_same_day():
+    """The whole test on TODAY: a run across midnight would move the pages' "today" on."""
+    with time_machine.travel(datetime.datetime.combine(TODAY, datetime.time(12)).astimezone()):
+        yield
+
+
 D = datetime.date
 
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
 
 from patients.models import Patient
+from patients.versions import column, newest, read, select, table
 
 from .models import AttachmentStatus, EducationPage, PatientEducation
 
@@ -45,35 +46,17 @@ def panel_version(patient: Patient) -> tuple:
     conditional update, which writes no history.
     """
     sql, uses = _panel_version_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [patient.pk] * uses)
-        return tuple(cursor.fetchone())
+    return read(sql, [patient.pk] * uses)
 
 
 @functools.cache
 def _panel_version_sql(vendor: str) -> tuple[str, int]:
-    quote = connection.ops.quote_name
     attachments, history = PatientEducation, PatientEducation.history.model
-    pages = EducationPage.history.model
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
-    theirs = f"{column(history, 'patient')} = %s"
-    marks = [
-        *(
-            f"SELECT MAX({column(history, name)}) FROM {table(history)} WHERE {theirs}"
-            for name in ("history_id", "history_date")
-        ),
-        f"SELECT COUNT({column(attachments, 'first_viewed_at')}) FROM {table(attachments)} "
-        f"WHERE {column(attachments, 'patient')} = %s",
-        *(
-            f"SELECT MAX({column(pages, name)}) FROM {table(pages)}"
-            for name in ("history_id", "history_date")
-        ),
-    ]
-    sql = "SELECT " + ", ".join(f"({mark})" for mark in marks)
-    return sql, sql.count("%s")
+    return select(
+        [
+            *newest(history, f" WHERE {column(history, 'patient')} = %s"),
+            f"SELECT COUNT({column(attachments, 'first_viewed_at')}) FROM {table(attachments)} "
+            f"WHERE {column(attachments, 'patient')} = %s",
+            *newest(EducationPage.history.model),
+        ]
+    )

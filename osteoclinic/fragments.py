@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from patients import epochs
 from patients.models import Fracture, Patient, SymptomReport
+from patients.versions import column, newest, read, select, table
 from scans.models import DexaScan, PatientStatus
 
 # A CSRF token belongs to one browser: a cached part holds this mark where its forms need one,
@@ -76,21 +77,15 @@ def clinic_version() -> tuple:
     writes (they are followed by a refresh of the readings).
     """
     counters = epochs.marks(epochs.CLINIC)
-    with connection.cursor() as cursor:
-        cursor.execute(_clinic_version_sql(connection.vendor))
-        return (*counters, *cursor.fetchone())
+    return (*counters, *read(_clinic_version_sql(connection.vendor), []))
 
 
 @functools.cache
 def _clinic_version_sql(vendor: str) -> str:
-    quote = connection.ops.quote_name
-    marks = []
-    for model in (Patient, Fracture, DexaScan, SymptomReport):
-        history = model.history.model
-        table = quote(history._meta.db_table)
-        marks += [
-            f"SELECT MAX({quote(name)}) FROM {table}" for name in ("history_id", "history_date")
-        ]
-    status = quote(PatientStatus._meta.db_table)
-    marks.append(f"SELECT MAX({quote('updated_at')}) FROM {status}")
-    return "SELECT " + ", ".join(f"({mark})" for mark in marks)
+    marks = [
+        mark
+        for model in (Patient, Fracture, DexaScan, SymptomReport)
+        for mark in newest(model.history.model)
+    ]
+    marks.append(f"SELECT MAX({column(PatientStatus, 'updated_at')}) FROM {table(PatientStatus)}")
+    return select(marks)[0]

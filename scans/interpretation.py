@@ -22,6 +22,7 @@ from patients.models import (
     Treatment,
 )
 from patients.stature import Height, height_loss
+from patients.versions import column, newest, read, select, table
 
 from . import densitometry as d
 from .models import Device, DexaScan, FraxEntry, PatientStatus, PrecisionStudy, SiteMeasurement
@@ -389,34 +390,13 @@ def record_version(patient: Patient, *, whole: bool = False) -> tuple:
     by `status_refresh`). Not seen: queryset.update() and raw SQL that no refresh follows.
     """
     sql, uses = _record_version_sql(connection.vendor, whole)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [patient.pk] * uses)
-        return tuple(cursor.fetchone())
+    return read(sql, [patient.pk] * uses)
 
 
 @functools.cache
 def _record_version_sql(vendor: str, whole: bool) -> tuple[str, int]:
-    # Plain SQL: the ORM took 3 ms to compile these nested subqueries on every request, more
-    # than all the rest of answering a chart from the cache. Each subquery is an index lookup.
-    quote = connection.ops.quote_name
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
     def patient(model) -> str:
         return f"{column(model, 'patient')} = %s"
-
-    def newest(history, where: str = "") -> list[str]:
-        # The id moves on with every change, even one saved by a server whose clock is behind;
-        # the time tells apart the changes made after a database was restored from a backup,
-        # which start again from ids already seen.
-        return [
-            f"SELECT MAX({column(history, name)}) FROM {table(history)}{where}"
-            for name in ("history_id", "history_date")
-        ]
 
     def ever_theirs(model) -> str:
         history = model.history.model
@@ -442,5 +422,4 @@ def _record_version_sql(vendor: str, whole: bool) -> tuple[str, int]:
             *newest(HeightMeasurement.history.model, ever_theirs(HeightMeasurement)),
             *newest(FraxEntry.history.model, ever_theirs(FraxEntry)),
         ]
-    sql = "SELECT " + ", ".join(f"({mark})" for mark in marks)
-    return sql, sql.count("%s")
+    return select(marks)

@@ -719,7 +719,7 @@ def build_plan(parsed: ParsedFile, *, progress: Progress | None = None) -> Impor
                 scans[key] = scan
     stored: dict[tuple[int, str, str], SiteMeasurement] = {}
     for chunk in _chunks(scan.pk for scan in scans.values()):
-        for measurement in SiteMeasurement.objects.filter(scan_id__in=chunk):
+        for measurement in SiteMeasurement.objects.filter(scan_id__in=chunk).order_by():
             stored[(measurement.scan_id, measurement.site, measurement.side)] = measurement
 
     new_identities = _check_patients(good, patients)

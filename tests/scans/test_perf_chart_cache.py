@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from patients.models import Fracture, Treatment
 from scans import trends
-from scans.interpretation import load_record
+from scans.interpretation import load_record, load_scan_readings
 from scans.models import DexaScan, PrecisionStudy, SiteMeasurement
 
 D = datetime.date
@@ -154,3 +156,28 @@ def test_the_cached_chart_is_the_one_the_whole_record_draws(
     )
     response = chart(paula_scans, kind, released_only=released_only)
     assert response["ETag"] == f'"{trends.chart_key(kind, inputs)}"'
+
+
+def test_measurements_load_without_reading_every_scan(paula, hologic):
+    """The chart's measurements come by site and side within each scan, in a query of their
+    own table: sorting them by their scan's date joined every scan in the clinic."""
+    first = scan(paula, hologic, D(2022, 6, 14), "0.842", "-2.0")
+    SiteMeasurement.objects.create(
+        scan=first, site="femoral_neck", side="left", bmd="0.650", t_score="-2.1"
+    )
+    SiteMeasurement.objects.create(
+        scan=first, site="femoral_neck", side="right", bmd="0.640", t_score="-2.2"
+    )
+    scan(paula, hologic, D(2024, 6, 18), "0.810", "-2.3")
+    with CaptureQueriesContext(connection) as queries:
+        readings = load_scan_readings(paula)["readings"]
+    measured = [q["sql"] for q in queries if 'FROM "scans_sitemeasurement"' in q["sql"]]
+    assert len(measured) == 1 and "JOIN" not in measured[0]
+    by_date = {reading.scan.date: reading.scan for reading in readings}
+    oldest, newest = by_date[D(2022, 6, 14)], by_date[D(2024, 6, 18)]
+    assert [(m.site, m.side) for m in oldest.measured] == [
+        ("femoral_neck", "left"),
+        ("femoral_neck", "right"),
+        ("lumbar_spine", ""),
+    ]
+    assert [(m.site, m.side) for m in newest.measured] == [("lumbar_spine", "")]

@@ -11,7 +11,7 @@ import calendar
 import math
 import re
 import statistics
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -820,8 +820,13 @@ def vfa_indication(
     prospective_height_loss_cm: float | None,
     self_reported_vertebral_fracture: bool,
     glucocorticoids: bool,
+    glucocorticoid_dose_unknown: bool = False,
 ) -> VfaIndication:
-    """Whether vertebral fracture assessment is indicated, with reasons (domain.md §7)."""
+    """Whether vertebral fracture assessment is indicated, with reasons (domain.md §7).
+
+    Long-term glucocorticoids with no dose recorded cannot meet the 5 mg/day criterion, nor
+    be ruled out: that is a prompt to record the dose, never a guessed indication.
+    """
     # domain.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
     if lowest_t is None or round_score(lowest_t) >= NORMAL_T:
         return VfaIndication(indicated=False)
@@ -846,6 +851,11 @@ def vfa_indication(
 
     # domain.md §7: the 2007 prospective trigger, which also required low T, is a prompt only.
     prompts: list[str] = []
+    if glucocorticoid_dose_unknown and not glucocorticoids:
+        prompts.append(
+            "Long-term glucocorticoids with no dose recorded: VFA is indicated at 5 mg/day "
+            "prednisone-equivalent or more for 3 months or more. Record the dose."
+        )
     if (
         prospective_height_loss_cm is not None
         and _cm(prospective_height_loss_cm) > VFA_PROSPECTIVE_PROMPT_CM
@@ -882,11 +892,18 @@ class TreatmentConsideration:
 def treatment_consideration(
     *,
     hip_or_vertebral_fracture: bool,
-    t_scores: Mapping[Site, float],
+    measurements: Iterable[Measurement],
     frax_major: float | None,
     frax_hip: float | None,
+    unconfirmed_vertebral_fracture: bool = False,
 ) -> TreatmentConsideration:
-    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons (domain.md §8)."""
+    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons (domain.md §8).
+
+    The T-score thresholds apply at the lowest T-score of each treatment site, on the
+    measurements the diagnosis may use: a single-vertebra spine result is never used (§2).
+    A self-reported vertebral fracture that no imaging documents is a reason for VFA (§7),
+    not yet for treatment: it is noted instead.
+    """
     for name, value in (("major osteoporotic", frax_major), ("hip", frax_hip)):
         if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
             raise ValueError(f"The FRAX {name} probability must be 0–100%, not {value}.")
@@ -895,15 +912,30 @@ def treatment_consideration(
     notes: list[str] = []
     if hip_or_vertebral_fracture:
         reasons.append("A hip or vertebral fracture.")
+    elif unconfirmed_vertebral_fracture:
+        notes.append(
+            "A self-reported vertebral fracture is not documented: once VFA or spine imaging "
+            "confirms it, treatment is to be considered."
+        )
+
+    lowest: dict[Site, Measurement] = {}
+    for m in measurements:
+        if m.site not in TREATMENT_SITES or m.t_score is None:
+            continue
+        if m.site == Site.LUMBAR_SPINE and _single_vertebra(m.vertebrae):
+            continue
+        if m.site not in lowest or round_score(m.t_score) < round_score(lowest[m.site].t_score):
+            lowest[m.site] = m
 
     low_bone_mass = False
     for site in TREATMENT_SITES:
-        if site not in t_scores:
+        if site not in lowest:
             continue
-        t = round_score(t_scores[site])
-        place = site_in_text(site)
+        t = round_score(lowest[site].t_score)
         if t <= OSTEOPOROSIS_T:
-            reasons.append(f"T-score {format_score(t)} at the {place} (−2.5 or below).")
+            reasons.append(
+                f"T-score {format_score(t)} at the {lowest[site].place} (−2.5 or below)."
+            )
         elif t < NORMAL_T:
             low_bone_mass = True
 

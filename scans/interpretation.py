@@ -254,24 +254,27 @@ def read_patient(
     # domain.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
     steroid_dose = patient.glucocorticoid_dose_mg
     vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
+    # A self-reported vertebral fracture no imaging documents calls for VFA (§7) before it
+    # counts as the vertebral fracture of the treatment thresholds (§8).
+    unconfirmed_vertebral = any(
+        f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED
+        for f in fractures
+    )
     treatment = vfa = next_due = None
     if latest is not None:
-        lowest: dict[d.Site, float] = {}
-        for m in latest.scan.measured:
-            site = d.Site(m.site)
-            if site in d.DIAGNOSTIC_SITES:
-                lowest[site] = min(lowest.get(site, 99.0), d.round_score(float(m.t_score)))
         hip_or_spine_fracture = any(
             f.site in (FractureSite.HIP, FractureSite.VERTEBRAL)
             and f.mechanism != Mechanism.HIGH_TRAUMA
+            and not (f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED)
             for f in fractures
         )
         t_basis = latest.diagnosis is not None and latest.diagnosis.basis == d.Basis.T_SCORE
         treatment = d.treatment_consideration(
             hip_or_vertebral_fracture=hip_or_spine_fracture,
-            t_scores=lowest if t_basis else {},
+            measurements=[_measurement(m) for m in latest.scan.measured] if t_basis else (),
             frax_major=None if frax is None else float(frax.major_osteoporotic),
             frax_hip=None if frax is None else float(frax.hip),
+            unconfirmed_vertebral_fracture=unconfirmed_vertebral,
         )
         vfa = d.vfa_indication(
             lowest_t=latest.diagnosis.score if t_basis else None,
@@ -279,11 +282,9 @@ def read_patient(
             age=patient.age_on(today),
             historical_height_loss_cm=stature.historical_loss_cm,
             prospective_height_loss_cm=stature.prospective_loss_cm,
-            self_reported_vertebral_fracture=any(
-                f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED
-                for f in fractures
-            ),
+            self_reported_vertebral_fracture=unconfirmed_vertebral,
             glucocorticoids=vfa_steroids,
+            glucocorticoid_dose_unknown=patient.glucocorticoids and steroid_dose is None,
         )
         next_due = d.next_scan_due(
             latest.scan.date,

@@ -954,6 +954,17 @@ def test_prospective_height_loss_over_2_cm_is_a_prompt_not_a_rule(loss, prompted
         assert result.prompts[0].startswith("Prospective height loss of 2.1 cm (over 2 cm)")
 
 
+@pytest.mark.parametrize(("t", "prompted"), [(-1.5, True), (-1.0, False)])
+def test_glucocorticoids_without_a_dose_prompt_for_the_dose_not_an_indication(t, prompted):
+    result = vfa_indication(
+        lowest_t=t, sex=FEMALE, age=60, **NO_VFA_TRIGGER, glucocorticoid_dose_unknown=True
+    )
+    assert result.indicated is False
+    assert bool(result.prompts) is prompted
+    if prompted:
+        assert result.prompts[0].startswith("Long-term glucocorticoids with no dose recorded")
+
+
 # --- treatment thresholds (§8) ------------------------------------------------------------------
 
 
@@ -978,7 +989,7 @@ def test_it_considers_treatment_at_the_nof_thresholds(
 ):
     result = treatment_consideration(
         hip_or_vertebral_fracture=fracture,
-        t_scores=t_scores,
+        measurements=[m(site, t) for site, t in t_scores.items()],
         frax_major=frax_major,
         frax_hip=frax_hip,
     )
@@ -989,7 +1000,7 @@ def test_it_considers_treatment_at_the_nof_thresholds(
 def test_it_gives_treatment_reasons_as_sentences():
     result = treatment_consideration(
         hip_or_vertebral_fracture=True,
-        t_scores={SPINE: -2.6, NECK: -1.8},
+        measurements=[m(SPINE, -2.6), m(NECK, -1.8, side="left")],
         frax_major=12.0,
         frax_hip=3.4,
     )
@@ -1002,7 +1013,10 @@ def test_it_gives_treatment_reasons_as_sentences():
 
 def test_it_notes_frax_not_recorded_with_low_bone_mass():
     result = treatment_consideration(
-        hip_or_vertebral_fracture=False, t_scores={NECK: -1.8}, frax_major=None, frax_hip=None
+        hip_or_vertebral_fracture=False,
+        measurements=[m(NECK, -1.8)],
+        frax_major=None,
+        frax_hip=None,
     )
     assert result.consider is False
     assert result.notes[0].startswith("FRAX not recorded")
@@ -1010,7 +1024,10 @@ def test_it_notes_frax_not_recorded_with_low_bone_mass():
 
 def test_it_does_not_ask_for_frax_with_normal_bmd():
     result = treatment_consideration(
-        hip_or_vertebral_fracture=False, t_scores={NECK: -0.8}, frax_major=None, frax_hip=None
+        hip_or_vertebral_fracture=False,
+        measurements=[m(NECK, -0.8)],
+        frax_major=None,
+        frax_hip=None,
     )
     assert result.notes == ()
 
@@ -1018,8 +1035,52 @@ def test_it_does_not_ask_for_frax_with_normal_bmd():
 def test_it_refuses_an_impossible_frax_probability():
     with pytest.raises(ValueError, match="FRAX hip"):
         treatment_consideration(
-            hip_or_vertebral_fracture=False, t_scores={}, frax_major=None, frax_hip=130.0
+            hip_or_vertebral_fracture=False, measurements=(), frax_major=None, frax_hip=130.0
         )
+
+
+def test_treatment_uses_the_lowest_t_score_of_each_site_where_it_was_measured():
+    result = treatment_consideration(
+        hip_or_vertebral_fracture=False,
+        measurements=[
+            m(HIP, -2.2, side="left"),
+            m(HIP, -2.7, side="right"),
+            m(SPINE, -2.9, vertebrae="L1-L3"),
+        ],
+        frax_major=None,
+        frax_hip=None,
+    )
+    assert result.reasons == (
+        "T-score −2.9 at the lumbar spine L1–L3 (−2.5 or below).",
+        "T-score −2.7 at the right total hip (−2.5 or below).",
+    )
+
+
+def test_treatment_never_rests_on_a_single_vertebra():
+    # domain.md §2: a single vertebra is never used, for the diagnosis or the thresholds.
+    result = treatment_consideration(
+        hip_or_vertebral_fracture=False,
+        measurements=[m(SPINE, -3.0, vertebrae="L2"), m(HIP, -1.5, side="left")],
+        frax_major=None,
+        frax_hip=None,
+    )
+    assert result.consider is False
+    assert result.notes[0].startswith("FRAX not recorded")
+
+
+def test_an_undocumented_vertebral_fracture_is_noted_not_a_treatment_reason():
+    result = treatment_consideration(
+        hip_or_vertebral_fracture=False,
+        measurements=[m(NECK, -0.5)],
+        frax_major=None,
+        frax_hip=None,
+        unconfirmed_vertebral_fracture=True,
+    )
+    assert result.consider is False
+    assert result.notes == (
+        "A self-reported vertebral fracture is not documented: once VFA or spine imaging "
+        "confirms it, treatment is to be considered.",
+    )
 
 
 # --- next scan (§8) -----------------------------------------------------------------------------

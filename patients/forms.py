@@ -204,7 +204,8 @@ class FractureForm(PatientRecordForm):
             "2021. The day entered is then not shown.",
             "vertebral_level": "Vertebral fractures only, and required for them: T4 to L5.",
             "genant_grade": "Vertebral fractures only (Genant semiquantitative grade); "
-            "leave empty if not graded.",
+            "leave empty if not graded. A loss exactly at a boundary takes the lower grade: "
+            "25% is grade 1, 40% is grade 2.",
         }
 
     def clean_date(self):

@@ -217,8 +217,8 @@ class Detection(models.TextChoices):
 
 class GenantGrade(models.IntegerChoices):
     # domain.md §7: Genant semiquantitative grade; boundaries belong to the lower grade.
-    MILD = 1, "Grade 1 – mild (20–25% height loss)"
-    MODERATE = 2, "Grade 2 – moderate (25–40%)"
+    MILD = 1, "Grade 1 – mild (20% to 25% height loss)"
+    MODERATE = 2, "Grade 2 – moderate (over 25% to 40%)"
     SEVERE = 3, "Grade 3 – severe (over 40%)"
 
 

@@ -133,7 +133,9 @@ class SiteMeasurement(models.Model):
         "vertebrae used",
         max_length=20,
         blank=True,
-        help_text="Lumbar spine only: e.g. L1-L4, or L1,L2,L4 when one was excluded.",
+        help_text="Lumbar spine only: e.g. L1-L4, or L1,L2,L4 when one was excluded (ISCD: "
+        "exclude a clearly abnormal vertebra or one more than 1.0 T-score from its neighbour; "
+        "at least two must remain).",
     )
     bmd = models.DecimalField("BMD (g/cm²)", max_digits=4, decimal_places=3)
     t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)

@@ -82,7 +82,7 @@ def test_the_fractures_table_shows_each_fracture(paula):
     assert "March 2021" in html and "15 March" not in html
     assert "L1 vertebral" in html
     assert "Fragility (low trauma)" in html
-    assert "Grade 2 – moderate (25–40%)" in html
+    assert "Grade 2 – moderate (over 25% to 40%)" in html
     assert "Found on imaging" in html
     assert "<td>Yes</td>" in html
     assert reverse("patients:fracture_edit", kwargs={"fracture_pk": fracture.pk}) in html

@@ -200,17 +200,22 @@ def test_each_scan_has_a_report_whose_conclusion_is_the_reading_on_the_record(re
     assert {r["effectiveDateTime"] for r in results} == {"2024-03-04"}
 
 
+VERTEBRAL = (
+    "L1 vertebral fracture, fragility (low trauma), Genant grade 2 – moderate (over 25% to 40%)"
+)
+
+
 def test_fractures_are_conditions_dated_to_the_precision_recorded(record):
     conditions = {c["code"]["text"]: c for c in resources(patient_bundle(record), "Condition")}
     assert set(conditions) == {
         "Wrist / distal radius fracture, fragility (low trauma)",
-        "L1 vertebral fracture, fragility (low trauma), Genant grade 2 – moderate (25–40%)",
+        VERTEBRAL,
         "Hip fracture, high trauma",
     }
     onsets = {text: c["onsetDateTime"] for text, c in conditions.items()}
     assert onsets == {
         "Wrist / distal radius fracture, fragility (low trauma)": "2021-06",
-        "L1 vertebral fracture, fragility (low trauma), Genant grade 2 – moderate (25–40%)": "2019",
+        VERTEBRAL: "2019",
         "Hip fracture, high trauma": "2023-02-14",
     }
     assert conditions["Hip fracture, high trauma"]["bodySite"] == [{"text": "Hip"}]

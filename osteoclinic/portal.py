@@ -20,7 +20,6 @@ from patients.models import AccessAction, AccessLogEntry, ReportSource, SymptomR
 from patients.services import symptom_report_record
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
-from scans import densitometry as d
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan
 
@@ -69,11 +68,9 @@ def _reading_context(patient) -> dict:
             if text:
                 changes.append(text)
     # Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their page
-    # shows Z-scores and no T-score chart against the WHO bands.
-    z_basis = bool(latest and latest.diagnosis and latest.diagnosis.basis == d.Basis.Z_SCORE)
+    # shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
+    z_basis = trends.shown_kinds(patient, records["reading"])[0] == "zscore"
     charts = chart_panels(records, "portal:chart")
-    if z_basis:
-        charts = [panel for panel in charts if panel["kind"] != "tscore"]
     # A newer scan not yet released means the patient has just been scanned: not "overdue".
     newer_scan_pending = latest is not None and (
         DexaScan.objects.valid().filter(patient=patient, date__gt=latest.scan.date).exists()

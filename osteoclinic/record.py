@@ -78,13 +78,21 @@ def measurement_rows(scans) -> list[dict]:
     return rows
 
 
-CHART_TITLES = {"tscore": "T-score over time", "bmd": "Bone density (BMD) over time"}
+CHART_TITLES = {
+    "tscore": "T-score over time",
+    "zscore": "Z-score over time",
+    "bmd": "Bone density (BMD) over time",
+}
+
+
+VALUE_LABELS = {"tscore": "T-score", "zscore": "Z-score", "bmd": "BMD (g/cm²)"}
 
 
 def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
-    """Both trend charts: where to fetch each SVG, and the table of the same numbers."""
+    """The record's two trend charts (its diagnostic score and BMD): where to fetch each SVG,
+    and the table of the same numbers."""
     panels = []
-    for kind in trends.KINDS:
+    for kind in trends.shown_kinds(records["patient"], records["reading"]):
         inputs = trends.chart_inputs(
             kind,
             records["reading"].readings,
@@ -100,6 +108,12 @@ def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
                 "has_trend": charts.has_trend(inputs["series"]),
                 "rows": trends.chart_table(kind, inputs),
                 "bands": inputs.get("bands", ()),
+                "value_label": VALUE_LABELS[kind],
+                "empty": (
+                    "No Z-score is recorded yet, so there is no trend to show."
+                    if kind == "zscore" and records["reading"].readings
+                    else "No scans yet, so there is no trend to show."
+                ),
             }
         )
     return panels

@@ -51,6 +51,14 @@ WHO_BANDS = (
 # where fracture labels hang, and from the bottom, where treatment labels sit.
 _WHO_LABEL_AT = ((-1.0, "bottom"), (-1.0, "top"), (-2.5, "top"))
 
+# Z-scores of premenopausal women and men under 50 (domain.md §2): −2.0 itself is below the
+# expected range for age. No WHO category applies to them.
+Z_BANDS = (
+    (-2.0, None, f"Within the expected range for age (above {MINUS}2.0)", "#e8eef5"),
+    (None, -2.0, f"Below the expected range for age ({MINUS}2.0 or below)", "#fcf0d2"),
+)
+_Z_LABEL_AT = ((-2.0, "bottom"), (-2.0, "top"))
+
 # Okabe–Ito colours (safe for the common colour-vision deficiencies; its yellow is left out as
 # it vanishes on white). Line style and marker change with the colour, so colour is never the
 # only thing that tells two series apart (style.md).
@@ -188,7 +196,32 @@ def t_score_chart(
         ax.set_ylim(low, high)
         ax.yaxis.set_major_locator(MultipleLocator(1.0))
         ax.set_ylabel("T-score")
-        _draw_who_bands(ax, low, high)
+        _draw_bands(ax, low, high, WHO_BANDS, _WHO_LABEL_AT)
+        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
+        _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
+
+    return _render(title, draw)
+
+
+def z_score_chart(
+    series: Sequence[Series],
+    *,
+    fractures: Sequence[Event] = (),
+    treatments: Sequence[Span] = (),
+    title: str = "Z-score over time",
+) -> bytes:
+    """Z-scores per site over time against the expected range for age, as SVG."""
+    if not _has_points(series):
+        return _no_data(title)
+
+    def draw(fig: Figure) -> None:
+        ax = _time_axes(fig, title, series, fractures, treatments)
+        values = _values(series)
+        low, high = min(-3.5, min(values) - 0.5), max(2.0, max(values) + 0.5)
+        ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(MultipleLocator(1.0))
+        ax.set_ylabel("Z-score")
+        _draw_bands(ax, low, high, Z_BANDS, _Z_LABEL_AT)
         rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
         _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
 
@@ -328,9 +361,10 @@ def _time_axes(fig, title, series, fractures, treatments) -> Axes:
     return ax
 
 
-def _draw_who_bands(ax: Axes, low: float, high: float) -> None:
+def _draw_bands(ax: Axes, low: float, high: float, bands, label_at) -> None:
+    """Shaded score bands (WHO categories, or the expected range for age), each labelled."""
     spans, fills = [], []
-    for (lower, upper, label, fill), (y, va) in zip(WHO_BANDS, _WHO_LABEL_AT, strict=True):
+    for (lower, upper, label, fill), (y, va) in zip(bands, label_at, strict=True):
         spans.append((low if lower is None else lower, high if upper is None else upper))
         fills.append(fill)
         # Under the data lines, so a label never hides a measurement.

@@ -7,6 +7,7 @@ record's version (`record_version`, one query) to it: a repeat view of an unchan
 loads nothing more.
 """
 
+import datetime
 import hashlib
 import logging
 
@@ -22,7 +23,7 @@ from .interpretation import ScanReading, load_scan_readings, precision_for, reco
 
 log = logging.getLogger(__name__)
 
-KINDS = ("tscore", "bmd")
+KINDS = ("tscore", "zscore", "bmd")
 CACHE_SECONDS = 60 * 60 * 24 * 30
 
 
@@ -38,6 +39,30 @@ def _spans(treatments: list[Treatment]) -> tuple[charts.Span, ...]:
     return tuple(charts.Span(t.start, t.stop, t.name) for t in treatments if t.is_bone_therapy)
 
 
+def shown_kinds(patient, reading) -> tuple[str, str]:
+    """The two charts of a record: the score it is read on, and BMD.
+
+    Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their score
+    chart is of Z-scores against the expected range for age, never T-scores against WHO bands.
+    Judged at the latest scan, as its diagnosis is, even when no Z-score was recorded.
+    """
+    latest = reading.latest
+    on = latest.scan.date if latest is not None else datetime.date.today()
+    z_basis = d.uses_z_scores(
+        sex=d.Sex(patient.sex), age=patient.age_on(on), menopause=d.Menopause(patient.menopause)
+    )
+    return ("zscore" if z_basis else "tscore", "bmd")
+
+
+def _value(kind: str, measurement) -> float | None:
+    if kind == "tscore":
+        return float(measurement.t_score)
+    if kind == "zscore":
+        # Optional on a scan: a scan without one has no point on this chart.
+        return None if measurement.z_score is None else float(measurement.z_score)
+    return float(measurement.bmd)
+
+
 def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
     """The plain data one chart draws: series (and LSC bands for BMD), fractures, therapy."""
     points: dict[str, list[charts.Point]] = {}
@@ -46,9 +71,11 @@ def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
         reading: ScanReading
         for change in reading.changes:
             m = change.measurement
+            value = _value(kind, m)
+            if value is None:
+                continue
             label = _label(m)
             first = baselines.setdefault(label, (reading.scan, m))
-            value = float(m.t_score) if kind == "tscore" else float(m.bmd)
             significant = change.baseline is not None and bool(change.baseline.significant)
             if change.baseline is None and change.previous is not None:
                 significant = bool(change.previous.significant)
@@ -79,8 +106,9 @@ def chart_key(kind: str, inputs: dict) -> str:
 
 def render(kind: str, inputs: dict) -> bytes:
     log.info("rendering %s chart", kind)
-    if kind == "tscore":
-        return charts.t_score_chart(
+    if kind in ("tscore", "zscore"):
+        draw = charts.t_score_chart if kind == "tscore" else charts.z_score_chart
+        return draw(
             inputs["series"], fractures=inputs["fractures"], treatments=inputs["treatments"]
         )
     return charts.bmd_chart(

@@ -261,3 +261,33 @@ def test_a_forearm_indication_brings_the_radius_into_the_diagnosis(client, alice
     paula.save()
     page = record_page(client, alice, paula)
     assert "Osteoporosis: lowest T-score −2.7 at the left 33% radius." in page
+
+
+def test_a_man_under_50_is_charted_on_z_scores_for_the_clinician(client, alice, hologic):
+    from tests.conftest import make_patient
+
+    young = make_patient("Z-2", date_of_birth=D(1985, 5, 5), sex="male", menopause="not_applicable")
+    for day, bmd, t, z in (
+        (D(2022, 1, 1), "0.900", "-2.2", "-2.1"),
+        (D(2024, 1, 1), "0.890", "-2.3", "-2.2"),
+    ):
+        scan(young, hologic, day, ("lumbar_spine", "", bmd, t)).measurements.update(z_score=z)
+    page = record_page(client, alice, young)
+    assert "Z-score over time" in page and "T-score over time" not in page
+    url = reverse("scans:chart", args=[young.pk, "zscore"])
+    assert url in page
+    svg = client.get(url).content.decode()
+    assert "Below the expected range for age" in svg and "Osteoporosis" not in svg
+    # A later scan without a Z-score adds no point: the table lists the two there are.
+    scan(young, hologic, D(2025, 1, 1), ("lumbar_spine", "", "0.880", "-2.4"))
+    page = record_page(client, alice, young)
+    assert "Z-score over time" in page and "−2.2" in page
+
+
+def test_a_z_score_chart_without_z_scores_says_so(client, alice, hologic):
+    from tests.conftest import make_patient
+
+    young = make_patient("Z-3", date_of_birth=D(1990, 5, 5), menopause="pre")
+    scan(young, hologic, D(2024, 1, 1), ("lumbar_spine", "", "0.900", "-2.2"))
+    page = record_page(client, alice, young)
+    assert "No Z-score is recorded yet, so there is no trend to show." in page

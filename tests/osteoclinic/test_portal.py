@@ -209,7 +209,7 @@ def test_symptom_reports_bring_the_back_pain_pages(client, paula):
     assert "why-osteoporosis-pain" in slugs
 
 
-def test_a_premenopausal_patient_reads_z_scores_and_no_t_score_chart(client, hologic):
+def test_a_premenopausal_patient_reads_z_scores_and_a_z_score_chart(client, hologic):
     from tests.conftest import make_patient, make_user
 
     young = make_patient("Z-1", date_of_birth=D(1990, 5, 5), menopause="pre", user=make_user("zoe"))
@@ -222,6 +222,11 @@ def test_a_premenopausal_patient_reads_z_scores_and_no_t_score_chart(client, hol
     assert "Z-score" in page and "−1.5" in page
     assert "osteoporosis range" not in page
     assert reverse("portal:chart", args=["tscore"]) not in page
+    assert reverse("portal:chart", args=["zscore"]) in page
+    chart = client.get(reverse("portal:chart", args=["zscore"]))
+    svg = chart.content.decode()
+    assert chart["Content-Type"] == "image/svg+xml"
+    assert "Below the expected range for age" in svg and "Osteoporosis" not in svg
 
 
 def test_a_newer_scan_awaiting_review_is_not_called_overdue(client, paula, hologic):

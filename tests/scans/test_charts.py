@@ -19,6 +19,7 @@ from scans.charts import (
     has_trend,
     pain_chart,
     t_score_chart,
+    z_score_chart,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -116,6 +117,18 @@ def test_it_explains_hollow_markers_and_rings_only_when_the_chart_has_them():
     assert SIGNIFICANT in with_both
     assert OTHER_SCANNER not in plain
     assert SIGNIFICANT not in plain
+
+
+def test_z_score_chart_shows_the_expected_range_for_age_and_no_who_band():
+    # domain.md §2: Z ≤ −2.0 is below the expected range for age; no WHO category applies.
+    zs = Series(SPINE, (Point(D(2021, 1, 1), -1.6), Point(D(2024, 1, 1), -2.1)))
+    svg = z_score_chart([zs])
+    shown = texts(svg)
+    assert "Z-score over time" in shown and "Z-score" in shown
+    assert "Within the expected range for age (above −2.0)" in shown
+    assert "Below the expected range for age (−2.0 or below)" in shown
+    assert not any(label in shown for _, _, label, _ in WHO_BANDS)
+    assert parse(svg).get("aria-label") == "Z-score over time"
 
 
 def test_bmd_chart_shows_series_and_baseline_lsc_band():

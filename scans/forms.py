@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from patients.concurrency import EditGuardMixin
+from patients.forms import DateInput, check_not_future
 
 from . import densitometry
 from .models import (
@@ -70,13 +71,20 @@ def format_number(value: Decimal, plus: bool = False) -> str:
 class DeviceForm(forms.ModelForm):
     class Meta:
         model = Device
-        fields = ["manufacturer", "model", "serial", "location", "active"]
+        fields = ["manufacturer", "model", "serial", "location", "moved_on", "active"]
+        widgets = {"moved_on": DateInput()}
 
     def clean_serial(self):
         serial = self.cleaned_data["serial"].strip()
         if not serial:
             raise ValidationError("Enter the serial number from the scanner's label.", "required")
         return serial
+
+    def clean_moved_on(self):
+        day = self.cleaned_data["moved_on"]
+        if day is not None:
+            check_not_future(day, "date of the move")
+        return day
 
     def clean(self):
         cleaned = super().clean()

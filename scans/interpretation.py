@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from patients.models import (
     Detection,
@@ -102,14 +102,26 @@ def measured() -> Prefetch:
 def load_precision_studies(device_ids) -> dict[tuple[int, str], list[PrecisionStudy]]:
     """Every precision study of these devices, newest first per device and site (one query)."""
     studies: dict[tuple[int, str], list[PrecisionStudy]] = {}
-    for study in PrecisionStudy.objects.filter(device_id__in=set(device_ids)).order_by("-date"):
+    found = (
+        PrecisionStudy.objects.filter(device_id__in=set(device_ids))
+        .annotate(device_moved_on=F("device__moved_on"))
+        .order_by("-date")
+    )
+    for study in found:
         studies.setdefault((study.device_id, study.site), []).append(study)
     return studies
 
 
 def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
-    """The study in force on `day` for that device and site, else the ISCD default (§4)."""
+    """The study in force on `day` for that device and site, else the ISCD default (§4).
+
+    A study from before the scanner was moved does not hold after the move (§3: a move means
+    a new precision assessment); until one is entered, the default is used.
+    """
     for study in studies.get((device_id, site), []):
+        moved_on = study.device_moved_on
+        if moved_on is not None and study.date < moved_on <= day:
+            break  # this study and every older one predate the move
         if study.date <= day:
             return d.Precision(
                 rms_sd=float(study.rms_sd),

@@ -34,6 +34,13 @@ class Device(models.Model):
     model = models.CharField(max_length=100, blank=True, help_text="For example: Horizon A.")
     serial = models.CharField("serial number", max_length=100)
     location = models.CharField(max_length=100, blank=True)
+    moved_on = models.DateField(
+        "moved or reinstalled on",
+        null=True,
+        blank=True,
+        help_text="YYYY-MM-DD, when the scanner was last moved or reinstalled. A move needs a new "
+        "precision study (ISCD): studies from before it no longer set the LSC of later scans.",
+    )
     active = models.BooleanField(default=True, help_text="Untick when the scanner is retired.")
     history = HistoricalRecords()
 

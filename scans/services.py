@@ -12,7 +12,7 @@ from patients.signals import announce_record_changed
 
 from . import densitometry as d
 from .interpretation import load_records
-from .models import DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStatus
+from .models import Device, DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStatus
 
 
 @transaction.atomic
@@ -55,6 +55,22 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 
 
 @transaction.atomic
+def device_save(*, form) -> Device:
+    """Save a scanner; when its move date changes, its patients are read again (§3: studies
+    from before a move no longer set the LSC of later scans)."""
+    moved = "moved_on" in form.changed_data and form.instance.pk is not None
+    device = form.save()
+    if moved:
+        _announce_device_patients(device, Device)
+    return device
+
+
+def _announce_device_patients(device, sender) -> None:
+    for patient in Patient.objects.filter(scans__device=device).distinct():
+        announce_record_changed(sender, patient)
+
+
+@transaction.atomic
 def precision_study_record(*, device, site: str, day, groups, user=None) -> PrecisionStudy:
     """Store a precision study with its computed RMS-SD, LSC and %CV (domain.md §4)."""
     result = d.precision_from_study(groups)
@@ -71,8 +87,7 @@ def precision_study_record(*, device, site: str, day, groups, user=None) -> Prec
         created_by=user,
     )
     # Every patient scanned on this device is read against the new LSC from its date on.
-    for patient in Patient.objects.filter(scans__device=device).distinct():
-        announce_record_changed(PrecisionStudy, patient)
+    _announce_device_patients(device, PrecisionStudy)
     return study
 
 

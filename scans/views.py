@@ -34,7 +34,7 @@ def device_form(request, pk=None):
     device = get_object_or_404(Device, pk=pk) if pk else None
     form = DeviceForm(_posted(request), instance=device)
     if request.method == "POST" and form.is_valid():
-        device = form.save()
+        device = services.device_save(form=form)
         messages.success(request, f"Scanner {device} saved.")
         return redirect(device)
     return render(request, "scans/device_form.html", {"form": form, "device": device})
@@ -46,7 +46,9 @@ def device_detail(request, pk):
     studies = device.precision_studies.select_related("created_by")
     in_force = {}
     for study in studies:
-        in_force.setdefault(study.site, study)
+        # A study from before the scanner's move no longer holds (domain.md §3).
+        if device.moved_on is None or study.date >= device.moved_on:
+            in_force.setdefault(study.site, study)
     defaults = [
         (label, in_force.get(code), densitometry.default_precision(densitometry.Site(code)))
         for code, label in Site.choices

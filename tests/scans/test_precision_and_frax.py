@@ -82,3 +82,70 @@ def test_frax_is_recorded_and_drives_the_treatment_threshold(client, alice, paul
     assert (str(entry.major_osteoporotic), str(entry.hip), entry.with_bmd) == ("21.0", "3.4", True)
     page = client.get(paula.get_absolute_url()).content.decode()
     assert "Consider treatment" in page and "FRAX" in page
+
+
+def test_a_move_retires_the_precision_studies_made_before_it(client, alice, paula, hologic):
+    # domain.md §3: a move means a new precision assessment; until then the default holds.
+    from tests.osteoclinic.test_patient_record import scan
+
+    scan(paula, hologic, datetime.date(2024, 1, 1), ("lumbar_spine", "", "0.842", "-2.0"))
+    scan(paula, hologic, datetime.date(2026, 1, 1), ("lumbar_spine", "", "0.810", "-2.3"))
+    client.force_login(alice)
+    client.post(
+        reverse("scans:precision_create", args=[hologic.pk]),
+        {"site": "lumbar_spine", "date": "2025-01-10", "values_text": PAIRS},
+    )
+    page = client.get(paula.get_absolute_url()).content.decode()
+    assert "exceeds the least significant change of 0.020" in page
+
+    edit = reverse("scans:device_edit", args=[hologic.pk])
+    fields = {"manufacturer": "hologic", "model": "Horizon A", "serial": "HZ-100", "active": "on"}
+    future = client.post(edit, {**fields, "moved_on": "2999-01-01"})
+    assert future.context["form"].errors["moved_on"] == [
+        "The date of the move is in the future: check the date."
+    ]
+    client.post(edit, {**fields, "moved_on": "2025-06-01"})
+    hologic.refresh_from_db()
+    assert hologic.moved_on == datetime.date(2025, 6, 1)
+    page = client.get(paula.get_absolute_url()).content.decode()
+    assert "exceeds the least significant change of 0.020" not in page
+    assert "within the default least significant change" in page
+    device_page = client.get(hologic.get_absolute_url()).content.decode()
+    assert "Moved or reinstalled on 2025-06-01" in device_page
+    assert "default, not measured" in device_page
+
+    # A study after the move is in force again for later scans.
+    client.post(
+        reverse("scans:precision_create", args=[hologic.pk]),
+        {"site": "lumbar_spine", "date": "2025-07-01", "values_text": PAIRS},
+    )
+    page = client.get(paula.get_absolute_url()).content.decode()
+    assert "exceeds the least significant change of 0.020" in page
+
+
+@pytest.mark.parametrize(
+    ("scanned", "study_date", "measured"),
+    [
+        (datetime.date(2025, 5, 31), datetime.date(2025, 1, 10), True),  # before the move
+        (datetime.date(2025, 6, 1), datetime.date(2025, 1, 10), False),  # on the move's day
+        (datetime.date(2025, 6, 1), datetime.date(2025, 6, 1), True),  # a study that day
+    ],
+)
+def test_the_study_in_force_follows_the_move_date(hologic, scanned, study_date, measured):
+    from scans.interpretation import load_precision_studies, precision_for
+
+    hologic.moved_on = datetime.date(2025, 6, 1)
+    hologic.save()
+    PrecisionStudy.objects.create(
+        device=hologic,
+        site="lumbar_spine",
+        date=study_date,
+        values=[],
+        patients=30,
+        degrees_of_freedom=30,
+        rms_sd="0.0071",
+        lsc="0.0196",
+        cv_percent="0.85",
+    )
+    studies = load_precision_studies([hologic.pk])
+    assert precision_for(studies, hologic.pk, "lumbar_spine", scanned).measured is measured

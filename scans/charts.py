@@ -185,22 +185,9 @@ def t_score_chart(
     title: str = "T-score over time",
 ) -> bytes:
     """T-scores per site over time against the WHO bands, as SVG."""
-    if not _has_points(series):
-        return _no_data(title)
-
-    def draw(fig: Figure) -> None:
-        ax = _time_axes(fig, title, series, fractures, treatments)
-        values = _values(series)
-        # Show the whole WHO scale even for a normal result, so the distance to it is visible.
-        low, high = min(-4.5, min(values) - 0.5), max(2.0, max(values) + 0.5)
-        ax.set_ylim(low, high)
-        ax.yaxis.set_major_locator(MultipleLocator(1.0))
-        ax.set_ylabel("T-score")
-        _draw_bands(ax, low, high, WHO_BANDS, _WHO_LABEL_AT)
-        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
-        _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
-
-    return _render(title, draw)
+    # The whole WHO scale even for a normal result, so the distance to it is visible.
+    scale = _Scale("T-score", -4.5, WHO_BANDS, _WHO_LABEL_AT)
+    return _score_chart(series, fractures, treatments, title, scale)
 
 
 def z_score_chart(
@@ -211,17 +198,32 @@ def z_score_chart(
     title: str = "Z-score over time",
 ) -> bytes:
     """Z-scores per site over time against the expected range for age, as SVG."""
+    scale = _Scale("Z-score", -3.5, Z_BANDS, _Z_LABEL_AT)
+    return _score_chart(series, fractures, treatments, title, scale)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scale:
+    """A score axis: its name, the lowest value always shown, and its labelled bands."""
+
+    name: str
+    floor: float
+    bands: tuple
+    label_at: tuple
+
+
+def _score_chart(series, fractures, treatments, title: str, scale: _Scale) -> bytes:
     if not _has_points(series):
         return _no_data(title)
 
     def draw(fig: Figure) -> None:
         ax = _time_axes(fig, title, series, fractures, treatments)
         values = _values(series)
-        low, high = min(-3.5, min(values) - 0.5), max(2.0, max(values) + 0.5)
+        low, high = min(scale.floor, min(values) - 0.5), max(2.0, max(values) + 0.5)
         ax.set_ylim(low, high)
         ax.yaxis.set_major_locator(MultipleLocator(1.0))
-        ax.set_ylabel("Z-score")
-        _draw_bands(ax, low, high, Z_BANDS, _Z_LABEL_AT)
+        ax.set_ylabel(scale.name)
+        _draw_bands(ax, low, high, scale.bands, scale.label_at)
         rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
         _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
 

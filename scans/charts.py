@@ -8,9 +8,11 @@ leaks in a long-running server.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
+import gc
 import hashlib
 import io
 import json
@@ -278,11 +280,30 @@ def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") 
 
 
 def _render(title: str, draw: Callable[[Figure], None], size=_SIZE, axes: bool = True) -> bytes:
-    with _LOCK, matplotlib.rc_context(_RC):
+    with _LOCK, matplotlib.rc_context(_RC), _collector_paused():
         fig = pickle.loads(_blank(size, axes))
         draw(fig)
         svg = _svg(fig)
     return _accessible(svg, title)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a chart is drawn.
+
+    A figure is tens of thousands of objects in reference cycles. Left running, the collector
+    passes over the figure several times as it is drawn and moves it into older generations,
+    so that now and then a whole-process collection lands on a chart request: the slowest
+    cold charts took twice the median. Paused, the figure is freed young, in one cheap
+    collection after the drawing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @functools.cache

@@ -263,3 +263,17 @@ def test_chart_key_changes_with_kind_labels_and_events():
     assert chart_key("t-score", [Series(HIP, spine_t_scores().points)], []) != base
     assert chart_key("t-score", [spine_t_scores()], [Event(D(2022, 1, 1), "Rib")]) != base
     assert chart_key("t-score", [spine_t_scores()], [Span(D(2022, 1, 1), None, "X")]) != base
+
+
+def test_the_collector_is_paused_only_while_a_chart_is_drawn():
+    import gc
+
+    assert gc.isenabled()
+    t_score_chart([spine_t_scores()])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        t_score_chart([spine_t_scores()])
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

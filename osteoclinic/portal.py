@@ -69,8 +69,8 @@ def _reading_context(patient) -> dict:
                 changes.append(text)
     # Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their page
     # shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
-    z_basis = trends.shown_kinds(patient, records["reading"])[0] == "zscore"
     charts = chart_panels(records, "portal:chart")
+    z_basis = charts[0]["kind"] == "zscore"
     # A newer scan not yet released means the patient has just been scanned: not "overdue".
     newer_scan_pending = latest is not None and (
         DexaScan.objects.valid().filter(patient=patient, date__gt=latest.scan.date).exists()

@@ -112,17 +112,19 @@ def load_precision_studies(device_ids) -> dict[tuple[int, str], list[PrecisionSt
     return studies
 
 
-def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
-    """The study in force on `day` for that device and site, else the ISCD default (§4).
+def study_holds(
+    study_date: datetime.date, moved_on: datetime.date | None, day: datetime.date
+) -> bool:
+    """Whether a precision study sets the LSC of a scan on `day`: made by then, and not before
+    a move of the scanner that came by then (§3: a move means a new precision assessment)."""
+    return study_date <= day and not (moved_on is not None and study_date < moved_on <= day)
 
-    A study from before the scanner was moved does not hold after the move (§3: a move means
-    a new precision assessment); until one is entered, the default is used.
-    """
+
+def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
+    """The newest study that holds on `day` for that device and site (`studies` newest first),
+    else the ISCD default (§4)."""
     for study in studies.get((device_id, site), []):
-        moved_on = study.device_moved_on
-        if moved_on is not None and study.date < moved_on <= day:
-            break  # this study and every older one predate the move
-        if study.date <= day:
+        if study_holds(study.date, study.device_moved_on, day):
             return d.Precision(
                 rms_sd=float(study.rms_sd),
                 lsc=float(study.lsc),
@@ -239,6 +241,10 @@ def read_scans(
     return readings
 
 
+def _unconfirmed_vertebral(fracture: Fracture) -> bool:
+    return fracture.site == FractureSite.VERTEBRAL and fracture.detection == Detection.SELF_REPORTED
+
+
 def read_patient(
     patient: Patient,
     *,
@@ -268,16 +274,13 @@ def read_patient(
     vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
     # A self-reported vertebral fracture no imaging documents calls for VFA (§7) before it
     # counts as the vertebral fracture of the treatment thresholds (§8).
-    unconfirmed_vertebral = any(
-        f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED
-        for f in fractures
-    )
+    unconfirmed = [f for f in fractures if _unconfirmed_vertebral(f)]
     treatment = vfa = next_due = None
     if latest is not None:
         hip_or_spine_fracture = any(
             f.site in (FractureSite.HIP, FractureSite.VERTEBRAL)
             and f.mechanism != Mechanism.HIGH_TRAUMA
-            and not (f.site == FractureSite.VERTEBRAL and f.detection == Detection.SELF_REPORTED)
+            and not _unconfirmed_vertebral(f)
             for f in fractures
         )
         t_basis = latest.diagnosis is not None and latest.diagnosis.basis == d.Basis.T_SCORE
@@ -286,7 +289,7 @@ def read_patient(
             measurements=[_measurement(m) for m in latest.scan.measured] if t_basis else (),
             frax_major=None if frax is None else float(frax.major_osteoporotic),
             frax_hip=None if frax is None else float(frax.hip),
-            unconfirmed_vertebral_fracture=unconfirmed_vertebral,
+            unconfirmed_vertebral_fracture=bool(unconfirmed),
         )
         vfa = d.vfa_indication(
             lowest_t=latest.diagnosis.score if t_basis else None,
@@ -294,7 +297,7 @@ def read_patient(
             age=patient.age_on(today),
             historical_height_loss_cm=stature.historical_loss_cm,
             prospective_height_loss_cm=stature.prospective_loss_cm,
-            self_reported_vertebral_fracture=unconfirmed_vertebral,
+            self_reported_vertebral_fracture=bool(unconfirmed),
             glucocorticoids=vfa_steroids,
             glucocorticoid_dose_unknown=patient.glucocorticoids and steroid_dose is None,
         )

@@ -58,7 +58,7 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 def device_save(*, form) -> Device:
     """Save a scanner; when its move date changes, its patients are read again (§3: studies
     from before a move no longer set the LSC of later scans)."""
-    moved = "moved_on" in form.changed_data and form.instance.pk is not None
+    moved = "moved_on" in form.changed_data
     device = form.save()
     if moved:
         _announce_device_patients(device, Device)

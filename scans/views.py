@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,7 @@ from .forms import (
     ScanForm,
     measurement_formset,
 )
-from .interpretation import load_record
+from .interpretation import load_record, study_holds
 from .models import Device, DexaScan, FraxEntry, Site
 
 
@@ -45,9 +46,9 @@ def device_detail(request, pk):
     device = get_object_or_404(Device, pk=pk)
     studies = device.precision_studies.select_related("created_by")
     in_force = {}
+    today = timezone.localdate()
     for study in studies:
-        # A study from before the scanner's move no longer holds (domain.md §3).
-        if device.moved_on is None or study.date >= device.moved_on:
+        if study_holds(study.date, device.moved_on, today):
             in_force.setdefault(study.site, study)
     defaults = [
         (label, in_force.get(code), densitometry.default_precision(densitometry.Site(code)))

@@ -1,6 +1,9 @@
 """The people every test meets: alice (clinician), eddie (editor), paula and pete (patients)."""
 
 import datetime
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -27,6 +30,22 @@ def make_patient(mrn: str, **fields) -> Patient:
     }
     defaults.update(fields)
     return Patient.objects.create(mrn=mrn, **defaults)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """On SQLite the test database is a file rather than memory: the worker tests start
+    `manage.py db_worker` processes that must open it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    folder = None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = Path(tempfile.mkdtemp(prefix="osteoclinic-test-"))
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    yield
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

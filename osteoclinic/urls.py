@@ -25,5 +25,6 @@ urlpatterns = [
     path("scans/", include("scans.urls")),
     path("education/", include("education.urls")),
     path("portal/", include("osteoclinic.portal_urls")),
+    path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -198,6 +198,9 @@ ACCESS: dict[str, Row] = {
         NOT_FOUND,
         kwargs=lambda world: {"pk": world["attachment"].pk},
     ),
+    # --- background work: superusers only ---
+    "jobs:list": Row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # --- end background work ---
     # --- education app ---
     # The record page's education forms: POST only; clinicians always go back to the record.
     "education:attach": Row(

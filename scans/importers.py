@@ -878,9 +878,15 @@ def import_commit(
     user=None,
     source: str = "",
     progress: Progress | None = None,
+    plan: ImportPlan | None = None,
 ) -> ImportPlan:
-    """Import the file's new records in one transaction; everything else is left as it is."""
-    plan = import_preview(text=text, date_format=date_format, progress=progress)
+    """Import the file's new records in one transaction; everything else is left as it is.
+
+    `plan` is this file's plan made just before, outside the transaction, so that its progress
+    can be seen (scans.import_jobs); the database's unique constraints still stop a race.
+    """
+    if plan is None:
+        plan = import_preview(text=text, date_format=date_format, progress=progress)
     rows = plan.new_rows
     if not rows:
         return plan

@@ -56,6 +56,10 @@ def paula_pk(world):
     return {"pk": world["paula"].pk}
 
 
+def import_pk(world):
+    return {"pk": world["import_job"].pk}
+
+
 ACCESS: dict[str, Row] = {
     # Patients land on their portal; everyone else on their role's home page.
     "home": Row(LOGIN, REDIRECT, REDIRECT, OK, OK, OK),
@@ -168,14 +172,14 @@ ACCESS: dict[str, Row] = {
     # --- scans import/export ---
     "scans:import": clinician_page(),
     "scans:import_template": clinician_page(),
-    # With no file uploaded in the session, clinicians are sent back to the upload page.
-    "scans:import_preview": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
-    "scans:import_rejects": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
+    # An upload of alice's, checked: its page and rejected rows are hers (and superusers').
+    "scans:import_job": clinician_page(kwargs=import_pk),
+    "scans:import_rejects": clinician_page(kwargs=import_pk),
     "scans:import_confirm": Row(
-        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
     ),
     "scans:import_cancel": Row(
-        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
     ),
     "scans:export_csv": clinician_page(),
     "scans:export_patient_csv": clinician_page(kwargs=paula_pk),

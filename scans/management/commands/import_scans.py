@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
+from tqdm import tqdm
 
 from scans import importers
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, date_format, commit, rejects, **options):
+        self.bars = {}
         path = Path(file)
         try:
             text = importers.decode(path.read_bytes())
@@ -55,7 +57,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Rejected rows written to {rejects}.")
 
     def progress(self, stage: str, done: int, total: int) -> None:
-        self.stdout.write(f"  {stage} {done:,} of {total:,} rows")
+        # One bar per stage (rows read, checked, written), redrawn in place on a terminal.
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(
+                total=total,
+                desc=f"  {stage:<7}",
+                bar_format="{desc} {percentage:3.0f}% |{bar:30}| {n_fmt} of {total_fmt} rows "
+                "[{elapsed}]",
+                # The command's own stream: call_command(stdout=...) captures the bars too.
+                file=self.stdout._out,
+                mininterval=0.2,
+            )
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     def report(self, plan: importers.ImportPlan, *, committed: bool) -> None:
         counts = plan.counts

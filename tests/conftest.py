@@ -135,3 +135,20 @@ def paula_scan(paula, hologic):
         scan=scan, site="lumbar_spine", vertebrae="L1-L4", bmd="0.812", t_score="-2.7"
     )
     return scan
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path):
+    """Start `manage.py db_worker` processes on the test database: workers(worker_id, **env)."""
+    from tests.tasks import start_worker, stop_worker
+
+    started = []
+
+    def start(worker_id: str, **env):
+        process = start_worker(tmp_path / f"{worker_id}.log", worker_id, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_worker(process)

@@ -1,25 +1,10 @@
 """Real `manage.py db_worker` processes on the test database (an SQLite file, or PostgreSQL)."""
 
-import pytest
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jobs.models import DailyRun, WorkerBeat
-from tests.tasks import start_worker, stop_worker, wait_for
-
-
-@pytest.fixture
-def workers(transactional_db, tmp_path):
-    started = []
-
-    def start(worker_id: str, **env):
-        process = start_worker(tmp_path / f"{worker_id}.log", worker_id, **env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        stop_worker(process)
+from tests.tasks import wait_for
 
 
 def test_two_workers_run_each_daily_job_once_a_day(workers):

@@ -42,20 +42,27 @@ def silence_limit() -> datetime.timedelta:
 
 
 def worker_beat(*, worker_id: str, started_at: datetime.datetime, now: datetime.datetime) -> None:
-    WorkerBeat.objects.update_or_create(
-        worker_id=worker_id,
-        defaults={
-            "host": socket.gethostname()[:255],
-            "pid": os.getpid(),
-            "started_at": started_at,
-            "seen_at": now,
-        },
-    )
+    # One statement on every tick but the first (no read-then-write transaction to collide).
+    if not WorkerBeat.objects.filter(worker_id=worker_id).update(seen_at=now, stopped_at=None):
+        WorkerBeat.objects.update_or_create(
+            worker_id=worker_id,
+            defaults={
+                "host": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "started_at": started_at,
+                "seen_at": now,
+            },
+        )
+
+
+def worker_stopped(*, worker_id: str, now: datetime.datetime) -> None:
+    WorkerBeat.objects.filter(worker_id=worker_id).update(stopped_at=now)
 
 
 def live_worker_ids(*, now: datetime.datetime) -> set[str]:
     since = now - silence_limit()
-    return set(WorkerBeat.objects.filter(seen_at__gte=since).values_list("worker_id", flat=True))
+    live = WorkerBeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True)
+    return set(live.values_list("worker_id", flat=True))
 
 
 def stopped_workers_fail(*, now: datetime.datetime) -> list[str]:
@@ -150,7 +157,12 @@ class Clock(threading.Thread):
                 return
 
     def stop(self) -> None:
+        """Stop ticking and say so, so the worker no longer counts as running."""
         self.stopping.set()
+        try:
+            worker_stopped(worker_id=self.worker_id, now=timezone.now())
+        except Exception:
+            logger.exception("The worker could not record that it stopped.")
 
 
 def waiting_since() -> tuple[int, datetime.datetime | None]:

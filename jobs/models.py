@@ -11,6 +11,8 @@ class WorkerBeat(models.Model):
     pid = models.PositiveIntegerField(null=True)
     started_at = models.DateTimeField()
     seen_at = models.DateTimeField(db_index=True)
+    # Set when the worker shut down cleanly (Ctrl+C, SIGTERM, --batch done).
+    stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-seen_at"]

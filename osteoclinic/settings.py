@@ -165,9 +165,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the workers share the file: with write-ahead logging a reader never
-    # waits for a writer, and a writer waits its turn (up to the timeout) instead of failing.
+    # waits for a writer, and a transaction takes the write lock when it begins (IMMEDIATE),
+    # so it waits its turn (up to the timeout) rather than failing when another process wrote
+    # since it first read.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

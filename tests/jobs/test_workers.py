@@ -29,3 +29,9 @@ def test_two_workers_run_each_daily_job_once_a_day(workers):
     ]
     assert DBTaskResult.objects.filter(task_path="jobs.tasks.daily_job").count() == 2
     assert first.poll() is None and second.poll() is None
+
+    # A worker stopped cleanly says so: the Background work page no longer counts it.
+    first.terminate()
+    first.wait(timeout=30)
+    assert WorkerBeat.objects.get(worker_id="first").stopped_at is not None
+    assert WorkerBeat.objects.get(worker_id="second").stopped_at is None

@@ -6,6 +6,7 @@ import datetime
 import pytest
 import time_machine
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -133,3 +134,29 @@ def test_an_unknown_kind_is_refused_where_it_is_written(db):
     with pytest.raises(ValueError, match="No sender for messages of kind 'fax'"):
         message_enqueue(kind="fax", recipient="0123", body="x")
     assert not Message.objects.exists()
+
+
+def test_a_failed_message_stays_visible_in_the_admin_and_can_be_sent_again(
+    client, admin_user, smtp, settings
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    message = enqueue_reminder()
+    run_tasks()
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+
+    client.force_login(admin_user)
+    changelist = reverse("admin:outbox_message_changelist")
+    page = client.get(changelist, {"status__exact": "failed"}).content.decode()
+    assert "paula@example.org" in page and "ConnectionRefusedError" in page
+    assert "Failed: gave up after every attempt" in page
+    jobs_page = client.get(reverse("jobs:list")).content.decode()
+    assert "outbox: deliver" in jobs_page
+    assert "DeliveryFailed: Attempt 1 failed (ConnectionRefusedError" in jobs_page
+
+    smtp.start()
+    client.post(changelist, {"action": "send_again", "_selected_action": [message.pk]}, follow=True)
+    run_tasks()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 1)
+    assert len(smtp.received) == 1

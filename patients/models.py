@@ -22,6 +22,10 @@ class Menopause(models.TextChoices):
     PERI = "peri", "Perimenopausal"
     POST = "post", "Postmenopausal"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
+    # Not recorded: a woman of 40–60 is flagged until it is (docs/clinical-rules.md §2.1).
+    # Imports before this value stored "not applicable" for a missing status; those cannot
+    # be told apart from a real "not applicable" and are left as they are.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class PatientQuerySet(models.QuerySet):

@@ -282,6 +282,10 @@ def condition(fracture: Fracture, patient: dict) -> dict:
     if fracture.genant_grade:
         grade = fracture.get_genant_grade_display()
         text += f", Genant {grade[:1].lower()}{grade[1:]}"
+    # docs/clinical-rules.md §1.1: confirmed only when documented clinically or on imaging.
+    documented = d.fracture_documented(d.Detection(fracture.detection))
+    if not documented:
+        text += f", {d.NEEDS_CONFIRMATION}"
     resource = {
         "resourceType": "Condition",
         "id": _uuid("condition", fracture.pk),
@@ -289,7 +293,7 @@ def condition(fracture: Fracture, patient: dict) -> dict:
             "coding": [
                 {
                     "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                    "code": "confirmed",
+                    "code": "confirmed" if documented else "unconfirmed",
                 }
             ]
         },

@@ -123,6 +123,8 @@ STATUS_FIELDS = [
     "treatment_indicated",
     "treatment_reasons",
     "on_treatment",
+    "review_response",
+    "response_reasons",
     "next_due",
     "updated_at",
 ]
@@ -156,7 +158,7 @@ def _status_from(patient: Patient, reading) -> PatientStatus:
             for c in (change.previous, change.baseline)
         )
     ]
-    treatment = reading.treatment
+    treatment, response = reading.treatment, reading.response
     return PatientStatus(
         patient=patient,
         category=str(diagnosis.category) if diagnosis else "",
@@ -169,6 +171,8 @@ def _status_from(patient: Patient, reading) -> PatientStatus:
         treatment_indicated=bool(treatment and treatment.consider),
         treatment_reasons=" ".join(treatment.reasons)[:500] if treatment else "",
         on_treatment=reading.on_treatment,
+        review_response=bool(response and response.review),
+        response_reasons=" ".join(response.reasons)[:500] if response else "",
         next_due=reading.next_due,
         updated_at=timezone.now(),
     )

@@ -477,7 +477,7 @@ def test_it_computes_rms_sd_lsc_and_cv_from_a_precision_study(groups, rms_sd, cv
 
 def test_it_describes_a_measured_precision_in_g_cm2():
     assert precision_from_study(PAIRS).description == (
-        "RMS-SD 0.010 g/cm², LSC 0.028 g/cm² (%CV 1.0%)"
+        "RMS-SD 0.010 g/cm², LSC 0.0277 g/cm² (%CV 1.0%)"
     )
 
 
@@ -541,9 +541,9 @@ def test_the_default_precision_is_the_iscd_minimum_and_says_not_measured(
 @pytest.mark.parametrize(
     ("precision", "baseline", "lsc"),
     [
-        pytest.param(default_precision(SPINE), 0.800, 0.042, id="spine_5_3_percent_of_0_800"),
+        pytest.param(default_precision(SPINE), 0.800, 0.0424, id="spine_5_3_percent_of_0_800"),
         pytest.param(default_precision(HIP), 1.000, 0.050, id="hip_5_0_percent_of_1_000"),
-        pytest.param(default_precision(NECK), 0.700, 0.048, id="neck_6_9_percent_of_0_700"),
+        pytest.param(default_precision(NECK), 0.700, 0.0483, id="neck_6_9_percent_of_0_700"),
         pytest.param(default_precision(RADIUS), 0.700, None, id="radius_none"),
     ],
 )
@@ -675,7 +675,7 @@ def test_it_labels_a_default_lsc():
     )
     assert (change.significant, change.direction) == (True, Direction.LOSS)
     assert change.precision_is_default is True
-    assert change.lsc_g_cm2 == 0.042
+    assert change.lsc_g_cm2 == 0.0424
     assert change.explanation == (
         "Loss of 0.044 g/cm² (−5.5%) exceeds the default least significant change of "
         "0.042 g/cm² (5.3%, not measured on this scanner)."
@@ -1078,7 +1078,7 @@ def test_an_undocumented_vertebral_fracture_is_noted_not_a_treatment_reason():
     )
     assert result.consider is False
     assert result.notes == (
-        "A self-reported vertebral fracture is not documented: once VFA or spine imaging "
+        "A vertebral fracture is self-reported, needs confirmation: once VFA or spine imaging "
         "confirms it, treatment is to be considered.",
     )
 

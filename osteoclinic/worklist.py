@@ -14,9 +14,9 @@ from patients.models import Fracture, FractureSite, Mechanism, SymptomReport
 from scans.models import DexaScan, PatientStatus, ScanStatus
 
 ROWS_PER_SECTION = 25
-# The guide (domain.md §11): the acute phase of a compression fracture lasts 6–8 weeks, after
-# which gentle rehabilitation starts. Past 8 weeks a rehabilitation review is due; after
-# 16 weeks the fracture leaves the worklist.
+# The guide (docs/clinical-rules.md §11): the acute phase of a compression fracture lasts 6–8 weeks,
+# after which gentle rehabilitation starts. Past 8 weeks a rehabilitation review is due; after 16
+# weeks the fracture leaves the worklist.
 ACUTE_DAYS = 56
 REHAB_REVIEW_UNTIL_DAYS = 112
 

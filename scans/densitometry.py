@@ -1,8 +1,9 @@
 """Densitometry rules for DEXA scans, as plain typed functions on plain values.
 
-Each rule names its section of /work/shared/domain.md ("domain.md §n") and the source given
-there. No Django here: models, forms and views call these functions and store what they return.
-Display text uses the real minus sign (−, U+2212), as a densitometry report does.
+Each rule cites its section of the project's clinical reference as "docs/clinical-rules.md §n",
+where its source is given. No Django here: models, forms and views call these functions and
+store what they return. Display text uses the real minus sign (−, U+2212), as a densitometry
+report does.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class Site(StrEnum):
     RADIUS_33 = "radius_33"
 
 
-# domain.md §2 (ISCD Official Positions 2019/2023): the sites that diagnose. The 33% radius is
-# only a fallback; the order here also breaks ties between equal lowest scores.
+# docs/clinical-rules.md §2 (ISCD Official Positions 2019/2023): the sites that diagnose. The 33%
+# radius is only a fallback; the order here also breaks ties between equal lowest scores.
 DIAGNOSTIC_SITES: tuple[Site, ...] = (Site.LUMBAR_SPINE, Site.TOTAL_HIP, Site.FEMORAL_NECK)
 
 SITE_LABELS: dict[Site, str] = {
@@ -91,9 +92,9 @@ NEEDS_CONFIRMATION = "self-reported, needs confirmation"
 def fracture_documented(detection: Detection) -> bool:
     """Whether a fracture is documented (clinically or on imaging), not only self-reported.
 
-    Only a documented fragility fracture makes "severe (established) osteoporosis" (§1) and
-    sets the fracture threshold of treatment (§8); a self-reported vertebral fracture is a VFA
-    indication (§7) until confirmed (docs/clinical-rules.md §1.1).
+    Only a documented fragility fracture makes "severe (established) osteoporosis" and sets
+    the fracture threshold of treatment; a self-reported vertebral fracture is a VFA
+    indication until confirmed (docs/clinical-rules.md §1.1).
     """
     return Detection(detection) != Detection.SELF_REPORTED
 
@@ -114,7 +115,8 @@ def _round_half_away(value: float, places: int) -> float:
 
 def round_score(x: float) -> float:
     """A T- or Z-score rounded to one decimal, half away from zero, as scanners report it."""
-    # domain.md §1: classify on the score rounded to 0.1 (ROUND_HALF_UP is away from zero).
+    # docs/clinical-rules.md §1: classify on the score rounded to 0.1 (ROUND_HALF_UP is away from
+    # zero).
     return _round_half_away(x, 1)
 
 
@@ -132,16 +134,16 @@ def format_score(x: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# WHO categories and Z-score wording — domain.md §1 and §2
+# WHO categories and Z-score wording — docs/clinical-rules.md §1 and §2
 # --------------------------------------------------------------------------------------------
 
-# domain.md §1 (WHO 1994 as restated by ISCD, PubMed 16731428): −1.0 itself is normal and
-# −2.5 itself is osteoporosis.
+# docs/clinical-rules.md §1 (WHO 1994 as restated by ISCD, PubMed 16731428): −1.0 itself is normal
+# and −2.5 itself is osteoporosis.
 NORMAL_T = -1.0
 OSTEOPOROSIS_T = -2.5
-# domain.md §2 (ISCD): Z ≤ −2.0 is below the expected range for age.
+# docs/clinical-rules.md §2 (ISCD): Z ≤ −2.0 is below the expected range for age.
 BELOW_EXPECTED_Z = -2.0
-# domain.md §2: premenopausal women and men under 50 are assessed on Z-scores.
+# docs/clinical-rules.md §2: premenopausal women and men under 50 are assessed on Z-scores.
 Z_SCORE_AGE_LIMIT = 50
 
 
@@ -152,7 +154,7 @@ class WhoCategory(StrEnum):
     SEVERE = "severe_osteoporosis"
 
 
-# domain.md §1: ISCD prefers "low bone mass"; patients know "osteopenia", so show both.
+# docs/clinical-rules.md §1: ISCD prefers "low bone mass"; patients know "osteopenia", so show both.
 WHO_LABELS: dict[WhoCategory, str] = {
     WhoCategory.NORMAL: "Normal",
     WhoCategory.LOW_BONE_MASS: "Low bone mass (osteopenia)",
@@ -173,13 +175,15 @@ Z_LABELS: dict[ZCategory, str] = {
 
 
 def who_category(t_score: float, *, fragility_fracture: bool = False) -> WhoCategory:
-    """The WHO category of a T-score, classified after rounding to one decimal (domain.md §1)."""
+    """The WHO category of a T-score, classified after rounding to one decimal."""
+    # docs/clinical-rules.md §1.
     t = round_score(t_score)
     if t >= NORMAL_T:
         return WhoCategory.NORMAL
     if t > OSTEOPOROSIS_T:
         return WhoCategory.LOW_BONE_MASS
-    # domain.md §1: osteoporosis with at least one fragility fracture is severe (established).
+    # docs/clinical-rules.md §1: osteoporosis with at least one fragility fracture is severe
+    # (established).
     return WhoCategory.SEVERE if fragility_fracture else WhoCategory.OSTEOPOROSIS
 
 
@@ -189,7 +193,8 @@ def who_label(category: WhoCategory) -> str:
 
 
 def z_category(z: float) -> ZCategory:
-    """Whether a Z-score is below or within the expected range for age (domain.md §2)."""
+    """Whether a Z-score is below or within the expected range for age."""
+    # docs/clinical-rules.md §2.
     return ZCategory.BELOW if round_score(z) <= BELOW_EXPECTED_Z else ZCategory.WITHIN
 
 
@@ -199,11 +204,13 @@ def z_label(category: ZCategory) -> str:
 
 
 def uses_z_scores(*, sex: Sex, age: int, menopause: Menopause) -> bool:
-    """True when BMD is judged on Z-scores rather than WHO T-score categories (domain.md §2)."""
+    """True when BMD is judged on Z-scores rather than WHO T-score categories."""
+    # docs/clinical-rules.md §2 and §2.1.
     if sex == Sex.FEMALE:
         if menopause == Menopause.PRE:
             return True
-        # domain.md §2 (ISCD): WHO criteria may be used during the menopausal transition.
+        # docs/clinical-rules.md §2 (ISCD): WHO criteria may be used during the menopausal
+        # transition.
         if menopause in (Menopause.PERI, Menopause.POST):
             return False
     # Men, and women whose menopausal status does not apply (e.g. after hysterectomy) or is
@@ -239,10 +246,11 @@ def menopause_unknown_note(*, sex: Sex, age: int, menopause: Menopause) -> str |
 
 
 # --------------------------------------------------------------------------------------------
-# Lumbar spine vertebrae — domain.md §2
+# Lumbar spine vertebrae — docs/clinical-rules.md §2
 # --------------------------------------------------------------------------------------------
 
-# domain.md §2 (ISCD): at least two vertebrae must remain; a single vertebra is never used.
+# docs/clinical-rules.md §2 (ISCD): at least two vertebrae must remain; a single vertebra is never
+# used.
 MIN_VERTEBRAE = 2
 _VERTEBRA_TOKEN = re.compile(r"L([1-4])(?:-L?([1-4]))?")
 
@@ -309,7 +317,7 @@ def _single_vertebra(vertebrae: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Diagnosis from one visit's measurements — domain.md §1 and §2
+# Diagnosis from one visit's measurements — docs/clinical-rules.md §1 and §2
 # --------------------------------------------------------------------------------------------
 
 
@@ -379,8 +387,8 @@ def _candidates(
             continue
         if m.site == Site.LUMBAR_SPINE:
             warning = spine_vertebrae_warning(m.vertebrae)
-            # domain.md §2 (ISCD): a single vertebra is never used, so that spine result is
-            # left out; an unreadable list is kept (the scanner reported it) but flagged.
+            # docs/clinical-rules.md §2 (ISCD): a single vertebra is never used, so that spine
+            # result is left out; an unreadable list is kept (the scanner reported it) but flagged.
             if _single_vertebra(m.vertebrae):
                 notes.append(f"{warning} The lumbar spine result was left out.")
                 continue
@@ -388,8 +396,8 @@ def _candidates(
                 notes.append(warning)
         central.append(m)
 
-    # domain.md §2 (ISCD): the 33% radius diagnoses when the hip and/or the spine cannot be
-    # measured or interpreted, or when it is indicated (hyperparathyroidism, very obese
+    # docs/clinical-rules.md §2 (ISCD): the 33% radius diagnoses when the hip and/or the spine
+    # cannot be measured or interpreted, or when it is indicated (hyperparathyroidism, very obese
     # patients); then it joins the other sites.
     radius = [m for m in scored if m.site == Site.RADIUS_33]
     has_spine = any(m.site == Site.LUMBAR_SPINE for m in central)
@@ -417,7 +425,8 @@ _SITE_ORDER = [*DIAGNOSTIC_SITES, Site.RADIUS_33]
 
 
 def _lowest(candidates: Sequence[Measurement], basis: Basis) -> Measurement:
-    # domain.md §2: the lowest score; both hips count, each side separately; ties by site order.
+    # docs/clinical-rules.md §2: the lowest score; both hips count, each side separately; ties by
+    # site order.
     return min(candidates, key=lambda m: (round_score(m.score(basis)), _SITE_ORDER.index(m.site)))
 
 
@@ -444,7 +453,9 @@ def diagnose(
     fragility_fracture: bool,
     radius_indicated: bool = False,
 ) -> Diagnosis | None:
-    """The densitometric diagnosis of one visit, on the lowest diagnostic score (domain.md §2).
+    """The densitometric diagnosis of one visit, on the lowest diagnostic score.
+
+    docs/clinical-rules.md §2.
 
     `fragility_fracture` is a documented one (clinical or on imaging): a self-reported
     vertebral fracture never makes "severe" until confirmed (docs/clinical-rules.md §1.1).
@@ -462,7 +473,8 @@ def diagnose(
     if basis == Basis.Z_SCORE:
         category = z_category(score)
         label = z_label(category)
-        # domain.md §2 (ISCD): in this group osteoporosis is not diagnosed on BMD alone.
+        # docs/clinical-rules.md §2 (ISCD): in this group osteoporosis is not diagnosed on BMD
+        # alone.
         notes.append(
             "Z-scores are used for premenopausal women and men under 50: "
             "osteoporosis is not diagnosed on BMD alone."
@@ -491,16 +503,16 @@ def diagnose(
 
 
 # --------------------------------------------------------------------------------------------
-# Precision and least significant change — domain.md §4
+# Precision and least significant change — docs/clinical-rules.md §4
 # --------------------------------------------------------------------------------------------
 
-# domain.md §4 (ISCD precision calculator; Glüer 1995, PubMed 7492865): LSC at 95% confidence
-# is 1.96 × √2 × RMS-SD, and a study needs at least 27 degrees of freedom.
+# docs/clinical-rules.md §4 (ISCD precision calculator; Glüer 1995, PubMed 7492865): LSC at 95%
+# confidence is 1.96 × √2 × RMS-SD, and a study needs at least 27 degrees of freedom.
 LSC_FACTOR = 2.77
 MIN_DEGREES_OF_FREEDOM = 27
 
-# domain.md §4: ISCD minimum acceptable precision per technologist, (%CV, LSC %). Use with care
-# (one secondary source): it stands in, labelled, until the device has its own assessment.
+# docs/clinical-rules.md §4: ISCD minimum acceptable precision per technologist, (%CV, LSC %). Use
+# with care (one secondary source): it stands in, labelled, until the device has its own assessment.
 DEFAULT_PRECISION_PERCENT: dict[Site, tuple[float, float]] = {
     Site.LUMBAR_SPINE: (1.9, 5.3),
     Site.TOTAL_HIP: (1.8, 5.0),
@@ -560,8 +572,8 @@ def precision_from_study(groups: Sequence[Sequence[float]]) -> Precision:
             "(30 patients scanned twice or 15 three times); "
             f"this one has {degrees_of_freedom}."
         )
-    # domain.md §4: SDⱼ² = Σ(x − x̄)² / (kⱼ − 1) (statistics.variance divides by k − 1), and
-    # RMS-SD = sqrt(Σ SDⱼ² / m), in g/cm² as ISCD prefers.
+    # docs/clinical-rules.md §4: SDⱼ² = Σ(x − x̄)² / (kⱼ − 1) (statistics.variance divides by k −
+    # 1), and RMS-SD = sqrt(Σ SDⱼ² / m), in g/cm² as ISCD prefers.
     rms_sd = math.sqrt(sum(statistics.variance(group) for group in groups) / len(groups))
     mean_bmd = statistics.fmean(value for group in groups for value in group)
     cv_percent = rms_sd / mean_bmd * 100
@@ -577,9 +589,10 @@ def precision_from_study(groups: Sequence[Sequence[float]]) -> Precision:
 
 
 def default_precision(site: Site) -> Precision:
-    """The labelled ISCD default for a device without its own assessment (domain.md §4)."""
+    """The labelled ISCD default for a device without its own assessment."""
+    # docs/clinical-rules.md §4.1.
     if site not in DEFAULT_PRECISION_PERCENT:
-        # domain.md gives no default for the radius: say so rather than invent one.
+        # docs/clinical-rules.md §4.1 has no default for the radius: say so, never invent one.
         return Precision(rms_sd=None, lsc=None, cv_percent=None, lsc_percent=None, measured=False)
     cv_percent, lsc_percent = DEFAULT_PRECISION_PERCENT[site]
     return Precision(
@@ -624,10 +637,10 @@ def distinct_places(first: Decimal, second: Decimal, *, places: int = 3) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Standardized BMD across manufacturers — domain.md §6 (use with care)
+# Standardized BMD across manufacturers — docs/clinical-rules.md §6 (use with care)
 # --------------------------------------------------------------------------------------------
 
-# domain.md §6: sBMD (mg/cm²) = 1000 × (a + b × BMD). Total hip: Hanson 1997 / ICSBM;
+# docs/clinical-rules.md §6: sBMD (mg/cm²) = 1000 × (a + b × BMD). Total hip: Hanson 1997 / ICSBM;
 # femoral neck: Lu 2001 (PubMed 11446558). Values are (a, b).
 SBMD_HIP: dict[tuple[Site, Manufacturer], tuple[float, float]] = {
     (Site.FEMORAL_NECK, Manufacturer.HOLOGIC): (0.019, 1.087),
@@ -637,7 +650,7 @@ SBMD_HIP: dict[tuple[Site, Manufacturer], tuple[float, float]] = {
     (Site.TOTAL_HIP, Manufacturer.GE_LUNAR): (-0.031, 0.979),
     (Site.TOTAL_HIP, Manufacturer.NORLAND): (0.026, 1.012),
 }
-# domain.md §6 (Hui 1997): spine sBMD (g/cm²) = slope × (BMD − centre) + 1.0436.
+# docs/clinical-rules.md §6 (Hui 1997): spine sBMD (g/cm²) = slope × (BMD − centre) + 1.0436.
 SBMD_SPINE: dict[Manufacturer, tuple[float, float]] = {
     Manufacturer.HOLOGIC: (1.0550, 0.972),
     Manufacturer.GE_LUNAR: (0.9683, 1.100),
@@ -663,7 +676,7 @@ def standardized_bmd(manufacturer: Manufacturer, site: Site, bmd: float) -> floa
 
 
 # --------------------------------------------------------------------------------------------
-# Serial change — domain.md §3, §4 and §6
+# Serial change — docs/clinical-rules.md §3, §4 and §6
 # --------------------------------------------------------------------------------------------
 
 DAYS_PER_YEAR = 365.25
@@ -728,7 +741,7 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
         )
     years = (later.date - earlier.date).days / DAYS_PER_YEAR
 
-    # domain.md §3: compare BMD in g/cm² on the same scanner; a new scanner needs a new
+    # docs/clinical-rules.md §3: compare BMD in g/cm² on the same scanner; a new scanner needs a new
     # precision assessment, so only the same device can be judged against its LSC.
     before, after = earlier.bmd, later.bmd
     if earlier.device_id == later.device_id:
@@ -736,7 +749,8 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
     elif earlier.manufacturer == later.manufacturer != Manufacturer.OTHER:
         comparability = Comparability.SAME_MANUFACTURER
     else:
-        # domain.md §6: different manufacturers meet only on the standardized (sBMD) scale.
+        # docs/clinical-rules.md §6: different manufacturers meet only on the standardized (sBMD)
+        # scale.
         standard_before = _standardized_g_cm2(earlier.manufacturer, site, earlier.bmd)
         standard_after = _standardized_g_cm2(later.manufacturer, site, later.bmd)
         if standard_before is None or standard_after is None:
@@ -768,7 +782,7 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
     direction = Direction.NOT_JUDGED
     lsc: float | None = None
     if comparability == Comparability.CROSS_MANUFACTURER:
-        # domain.md §6 (Fan 2010): the conversion error of 4–7% exceeds most LSCs.
+        # docs/clinical-rules.md §6 (Fan 2010): the conversion error of 4–7% exceeds most LSCs.
         explanation = (
             "Approximate: different manufacturer (compared through standardized BMD, "
             "Fan 2010 error 4–7%); not judged significant."
@@ -804,7 +818,7 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
 def _judge(
     delta: Decimal, percent: float, lsc: Decimal, precision: Precision
 ) -> tuple[bool, Direction, str]:
-    # domain.md §3 (ISCD): a change is real only when it is at least the LSC.
+    # docs/clinical-rules.md §3 (ISCD): a change is real only when it is at least the LSC.
     significant = abs(delta) >= lsc
     # docs/clinical-rules.md §3.1: a change and an LSC that would print alike get the decimals
     # that tell them apart ("0.0330 is within 0.0332"), never "0.033 is within 0.033".
@@ -817,7 +831,7 @@ def _judge(
         lsc_of = f"the least significant change of {grams(lsc)} for this scanner and site"
         lsc_in = f"the least significant change ({grams(lsc)})"
     else:
-        # domain.md §4: a default LSC is always labelled as such.
+        # docs/clinical-rules.md §4: a default LSC is always labelled as such.
         default = "not measured on this scanner"
         if precision.lsc_percent is not None:
             default = f"{_number(precision.lsc_percent, 1)}%, {default}"
@@ -838,7 +852,7 @@ def _judge(
 
 
 # --------------------------------------------------------------------------------------------
-# Checking a reported hip T-score — domain.md §5
+# Checking a reported hip T-score — docs/clinical-rules.md §5
 # --------------------------------------------------------------------------------------------
 
 
@@ -850,13 +864,14 @@ class Reference:
     source: str
 
 
-# domain.md §5: NHANES III White women aged 20–29 (Looker 1998, Osteoporos Int 8:468), on the
-# Hologic scale. The total hip pair rests on one implementation: use with care.
+# docs/clinical-rules.md §5: NHANES III White women aged 20–29 (Looker 1998, Osteoporos Int 8:468),
+# on the Hologic scale. The total hip pair rests on one implementation: use with care.
 REFERENCES: dict[Site, Reference] = {
     Site.FEMORAL_NECK: Reference(0.858, 0.120, False, "NHANES III (Looker 1998)"),
     Site.TOTAL_HIP: Reference(0.942, 0.122, True, "NHANES III (Looker 1998)"),
 }
-# domain.md §5: a difference of more than 0.3 suggests a typing error or another database.
+# docs/clinical-rules.md §5: a difference of more than 0.3 suggests a typing error or another
+# database.
 T_SCORE_TOLERANCE = Decimal("0.3")
 
 
@@ -866,7 +881,8 @@ def reference_t_score_exact(
     """The unrounded NHANES III T-score of a Hologic-scale hip BMD; None for other sites or
     makers."""
     reference = REFERENCES.get(site)
-    # domain.md §5: the values are on the Hologic scale; no spine reference (makers differ).
+    # docs/clinical-rules.md §5: the values are on the Hologic scale; no spine reference (makers
+    # differ).
     if reference is None or manufacturer not in (None, Manufacturer.HOLOGIC):
         return None
     return (_exact(bmd) - _exact(reference.mean)) / _exact(reference.sd)
@@ -909,7 +925,7 @@ def t_score_consistency_warning(
 
 
 # --------------------------------------------------------------------------------------------
-# Vertebral fractures — domain.md §7
+# Vertebral fractures — docs/clinical-rules.md §7
 # --------------------------------------------------------------------------------------------
 
 GENANT_LABELS: dict[int, str] = {
@@ -918,7 +934,7 @@ GENANT_LABELS: dict[int, str] = {
     2: "Grade 2 (moderate)",
     3: "Grade 3 (severe)",
 }
-# domain.md §7 (ISCD 2013/2019): VFA ages, and the height losses in cm.
+# docs/clinical-rules.md §7 (ISCD 2013/2019): VFA ages, and the height losses in cm.
 VFA_AGE = {Sex.FEMALE: 70, Sex.MALE: 80}
 VFA_HISTORICAL_LOSS_CM = Decimal("4")
 VFA_PROSPECTIVE_PROMPT_CM = Decimal("2")
@@ -930,8 +946,8 @@ def genant_grade(height_reduction_percent: float) -> int:
         raise ValueError(
             f"Height reduction must be a percentage from 0 to 100, not {height_reduction_percent}."
         )
-    # domain.md §7 (Genant): grade 0 is below 20%, so 20% is mild; the 25% and 40% boundaries
-    # belong to the lower grade (25% is mild, 40% moderate), a documented choice.
+    # docs/clinical-rules.md §7 (Genant): grade 0 is below 20%, so 20% is mild; the 25% and 40%
+    # boundaries belong to the lower grade (25% is mild, 40% moderate), a documented choice.
     if height_reduction_percent < 20:
         return 0
     if height_reduction_percent <= 25:
@@ -965,14 +981,14 @@ def vfa_indication(
     glucocorticoid_dose_unknown: bool = False,
     diagnosis_on_z_scores: bool = False,
 ) -> VfaIndication:
-    """Whether vertebral fracture assessment is indicated, with reasons (domain.md §7).
+    """Whether vertebral fracture assessment is indicated, with reasons (docs/clinical-rules.md §7).
 
     `lowest_t` is the lowest T-score whatever the basis of the diagnosis (lowest_t_score): a
     patient read on Z-scores is judged for VFA on T-scores too (docs/clinical-rules.md §7.2).
     Long-term glucocorticoids with no dose recorded cannot meet the 5 mg/day criterion, nor
     be ruled out: that is a prompt to record the dose, never a guessed indication.
     """
-    # domain.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
+    # docs/clinical-rules.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
     if lowest_t is None or round_score(lowest_t) >= NORMAL_T:
         return VfaIndication(indicated=False)
 
@@ -994,7 +1010,8 @@ def vfa_indication(
             "Glucocorticoids, 5 mg/day prednisone-equivalent or more for 3 months or more."
         )
 
-    # domain.md §7: the 2007 prospective trigger, which also required low T, is a prompt only.
+    # docs/clinical-rules.md §7: the 2007 prospective trigger, which also required low T, is a
+    # prompt only.
     prompts: list[str] = []
     if glucocorticoid_dose_unknown and not glucocorticoids:
         prompts.append(
@@ -1020,13 +1037,13 @@ def vfa_indication(
 
 
 # --------------------------------------------------------------------------------------------
-# Treatment thresholds and monitoring — domain.md §8 (NOF/BHOF)
+# Treatment thresholds and monitoring — docs/clinical-rules.md §8 (NOF/BHOF)
 # --------------------------------------------------------------------------------------------
 
-# domain.md §8 (NOF/BHOF): FRAX 10-year probability thresholds, in percent.
+# docs/clinical-rules.md §8 (NOF/BHOF): FRAX 10-year probability thresholds, in percent.
 FRAX_HIP_THRESHOLD = 3.0
 FRAX_MAJOR_THRESHOLD = 20.0
-# domain.md §8 lists these three sites for the T-score thresholds (not the radius).
+# docs/clinical-rules.md §8 lists these three sites for the T-score thresholds (not the radius).
 TREATMENT_SITES = DIAGNOSTIC_SITES
 
 
@@ -1035,7 +1052,7 @@ class TreatmentConsideration:
     consider: bool
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    applies: bool = True  # False: the patient is read on Z-scores (§8.1)
+    applies: bool = True  # False: the patient is read on Z-scores (docs/clinical-rules.md §8.1)
 
 
 # docs/clinical-rules.md §8.1: NOF/BHOF address postmenopausal women and men aged 50 and over.
@@ -1055,14 +1072,15 @@ def treatment_consideration(
     basis: Basis = Basis.T_SCORE,
     frax_labels: Sequence[str] = (),
 ) -> TreatmentConsideration:
-    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons (domain.md §8).
+    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons.
 
-    `hip_or_vertebral_fracture` counts documented fractures only: a self-reported vertebral
-    fracture that no imaging documents is a reason for VFA (§7), not yet for treatment, and
-    is noted instead. The T-score thresholds apply at the lowest T-score of each treatment
-    site, on the measurements the diagnosis may use: a single-vertebra spine result is never
-    used (§2). For a patient read on Z-scores none of it applies (§8.1). `frax_labels` say how
-    the FRAX entry stands against the scans (frax_context); every use of FRAX carries them.
+    docs/clinical-rules.md §8. `hip_or_vertebral_fracture` counts documented fractures only: a
+    self-reported vertebral fracture that no imaging documents is a reason for VFA, not yet
+    for treatment, and is noted instead (§1.1). The T-score thresholds apply at the lowest
+    T-score of each treatment site, on the measurements the diagnosis may use: a
+    single-vertebra spine result is never used (§2.2). For a patient read on Z-scores none of
+    it applies (§8.1). `frax_labels` say how the FRAX entry stands against the scans
+    (frax_context, §8.2); every use of FRAX carries them.
     """
     for name, value in (("major osteoporotic", frax_major), ("hip", frax_hip)):
         if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
@@ -1103,7 +1121,8 @@ def treatment_consideration(
         elif t < NORMAL_T:
             low_bone_mass = True
 
-    # domain.md §8: with low bone mass, FRAX decides; FRAX itself is entered, never computed.
+    # docs/clinical-rules.md §8: with low bone mass, FRAX decides; FRAX itself is entered, never
+    # computed.
     caveat = "".join(f" {label}" for label in frax_labels)
     if low_bone_mass:
         met = False
@@ -1206,8 +1225,8 @@ def treatment_response(
     fragility_fractures: Iterable[Event],
 ) -> TreatmentResponse:
     """Whether a patient on treatment needs their response reviewed (docs/clinical-rules.md
-    §8.3): a significant BMD loss at any site, or a new fragility fracture, after at least
-    12 months of treatment."""
+    §8.3): a significant BMD loss at any site, or a new fragility fracture, after at least 12
+    months of treatment."""
     judged_from = add_months(therapy_start, RESPONSE_AFTER_MONTHS)
     reasons = []
     for event in sorted((*significant_losses, *fragility_fractures), key=lambda e: e.date):
@@ -1235,11 +1254,13 @@ def treatment_response(
 
 @dataclass(frozen=True)
 class ScanIntervals:
-    """Months until the next DXA: a clinic setting (domain.md §8)."""
+    """Months until the next DXA: a clinic setting (docs/clinical-rules.md §8)."""
 
-    untreated_months: int = 24  # not in domain.md: a clinic choice, kept configurable
-    on_treatment_months: int = 24  # domain.md §8: every 1–2 years on therapy (use with care)
-    glucocorticoid_months: int = 12  # domain.md §8: one year is common practice
+    untreated_months: int = 24  # docs/clinical-rules.md §8.4: a clinic choice, no source sets it
+    on_treatment_months: int = (
+        24  # docs/clinical-rules.md §8: every 1–2 years on therapy (use with care)
+    )
+    glucocorticoid_months: int = 12  # docs/clinical-rules.md §8: one year is common practice
 
 
 DEFAULT_INTERVALS = ScanIntervals()

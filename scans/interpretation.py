@@ -72,7 +72,7 @@ class PatientReading:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # How the FRAX entry stands against the scans (docs/clinical-rules.md §8.2).
     frax_labels: tuple[str, ...] = ()
-    # On treatment: the response, judged instead of the thresholds (§8.3).
+    # On treatment: the response, judged instead of the thresholds (docs/clinical-rules.md §8.3).
     response: d.TreatmentResponse | None = None
 
     @property
@@ -81,7 +81,7 @@ class PatientReading:
 
 
 def scan_intervals() -> d.ScanIntervals:
-    """The clinic's repeat-scan intervals (domain.md §8: a setting)."""
+    """The clinic's repeat-scan intervals (docs/clinical-rules.md §8: a setting)."""
     return d.ScanIntervals(
         untreated_months=settings.SCAN_INTERVAL_UNTREATED_MONTHS,
         on_treatment_months=settings.SCAN_INTERVAL_ON_TREATMENT_MONTHS,
@@ -120,13 +120,14 @@ def study_holds(
     study_date: datetime.date, moved_on: datetime.date | None, day: datetime.date
 ) -> bool:
     """Whether a precision study sets the LSC of a scan on `day`: made by then, and not before
-    a move of the scanner that came by then (§3: a move means a new precision assessment)."""
+    a move of the scanner that came by then (docs/clinical-rules.md §3: a move means a new
+    precision assessment)."""
     return study_date <= day and not (moved_on is not None and study_date < moved_on <= day)
 
 
 def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
     """The newest study that holds on `day` for that device and site (`studies` newest first),
-    else the ISCD default (§4)."""
+    else the ISCD default (docs/clinical-rules.md §4)."""
     for study in studies.get((device_id, site), []):
         if study_holds(study.date, study.device_moved_on, day):
             return d.Precision(
@@ -196,9 +197,9 @@ def read_scans(
                 history.setdefault((m.site, m.side), []).append((scan, m))
             continue
         age = patient.age_on(scan.date)
-        # docs/clinical-rules.md §1: "severe" needs a documented fragility fracture (§1.1). A
-        # past scan is read with the fractures known by its date; the latest one with every
-        # fracture known now.
+        # docs/clinical-rules.md §1: "severe" needs a documented fragility fracture
+        # (docs/clinical-rules.md §1.1). A past scan is read with the fractures known by its date;
+        # the latest one with every fracture known now.
         fragile = any(
             _documented_fragility(f) and (latest or f.date <= scan.date) for f in fractures
         )
@@ -280,9 +281,9 @@ def _response(
     start: datetime.date,
     today: datetime.date,
 ) -> d.TreatmentResponse:
-    """The response to treatment from the latest scan and the fractures (§8.3): a loss against
-    the previous scan or the last scan before treatment began, a new documented fragility
-    fracture."""
+    """The response to treatment from the latest scan and the fractures (docs/clinical-rules.md
+    §8.3): a loss against the previous scan or the last scan before treatment began, a new
+    documented fragility fracture."""
     losses = []
     scan = latest.scan
     before = [s for s in scans if s.date <= start and s.pk != scan.pk]
@@ -363,15 +364,16 @@ def read_patient(
             ),
         )
     stature = height_loss([Height(h.date, float(h.cm), h.measured) for h in heights])
-    # domain.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
+    # docs/clinical-rules.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
     steroid_dose = patient.glucocorticoid_dose_mg
     vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
-    # A self-reported vertebral fracture no imaging documents calls for VFA (§7) before it
-    # counts as the vertebral fracture of the treatment thresholds (§8).
+    # A self-reported vertebral fracture no imaging documents calls for VFA (docs/clinical-rules.md
+    # §7) before it counts as the vertebral fracture of the treatment thresholds
+    # (docs/clinical-rules.md §8).
     unconfirmed = [f for f in fractures if _unconfirmed_vertebral(f)]
     treatment = vfa = next_due = response = None
     if latest is not None:
-        # §1.1: only a documented fracture sets the fracture threshold.
+        # docs/clinical-rules.md §1.1: only a documented fracture sets the fracture threshold.
         hip_or_spine_fracture = any(
             f.site in (FractureSite.HIP, FractureSite.VERTEBRAL)
             and f.mechanism != Mechanism.HIGH_TRAUMA
@@ -393,7 +395,8 @@ def read_patient(
         if start is not None:
             response = _response(latest, scans, fractures, studies, start=start, today=today)
         vfa = d.vfa_indication(
-            # §7.2: VFA rests on T < −1.0 whatever the basis of the diagnosis.
+            # docs/clinical-rules.md §7.2: VFA rests on T < −1.0 whatever the basis of the
+            # diagnosis.
             lowest_t=d.lowest_t_score(measurements, radius_indicated=patient.forearm_indicated),
             sex=d.Sex(patient.sex),
             age=patient.age_on(today),

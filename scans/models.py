@@ -192,7 +192,7 @@ class PrecisionStudyQuerySet(models.QuerySet):
 
 
 class PrecisionStudy(models.Model):
-    """A precision assessment (domain.md §4): repeated scans of the same patients."""
+    """A precision assessment (docs/clinical-rules.md §4): repeated scans of the same patients."""
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="precision_studies")
     site = models.CharField(max_length=12, choices=Site.choices)
@@ -228,7 +228,10 @@ class PrecisionStudy(models.Model):
 
 
 class FraxEntry(EnteredInError):
-    """A FRAX result a clinician calculated elsewhere (domain.md §8): recorded, never computed."""
+    """A FRAX result a clinician calculated elsewhere: recorded, never computed.
+
+    docs/clinical-rules.md §8 and §8.2.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="frax_entries")
     date = models.DateField()

@@ -56,8 +56,9 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 
 @transaction.atomic
 def device_save(*, form) -> Device:
-    """Save a scanner; when its move date changes, its patients are read again (§3: studies
-    from before a move no longer set the LSC of later scans)."""
+    """Save a scanner; when its move date changes, its patients are read again
+    (docs/clinical-rules.md §3: studies from before a move no longer set the LSC of later
+    scans)."""
     moved = "moved_on" in form.changed_data
     device = form.save()
     if moved:
@@ -72,7 +73,7 @@ def _announce_device_patients(device, sender) -> None:
 
 @transaction.atomic
 def precision_study_record(*, device, site: str, day, groups, user=None) -> PrecisionStudy:
-    """Store a precision study with its computed RMS-SD, LSC and %CV (domain.md §4)."""
+    """Store a precision study with its computed RMS-SD, LSC and %CV (docs/clinical-rules.md §4)."""
     result = d.precision_from_study(groups)
     study = PrecisionStudy.objects.create(
         device=device,

@@ -44,7 +44,7 @@ def change(before: float, after: float, precision: Precision, site=Site.LUMBAR_S
     )
 
 
-# --- §3.1 change against the unrounded LSC ------------------------------------------------------
+# --- docs/clinical-rules.md §3.1 change against the unrounded LSC ---------------------------------
 
 
 def test_a_change_just_under_an_lsc_that_rounds_to_it_is_not_significant():
@@ -127,7 +127,7 @@ def test_a_measured_lsc_with_a_fourth_decimal_is_described_with_it():
     assert "LSC 0.033 g/cm²" in measured_lsc(0.0330).description
 
 
-# --- §5.1 the hip T-score check against the unrounded T ----------------------------------------
+# --- docs/clinical-rules.md §5.1 the hip T-score check against the unrounded T --------------------
 
 
 def test_a_reported_t_just_over_0_3_from_the_unrounded_t_is_flagged_with_two_decimals():
@@ -158,7 +158,7 @@ def test_the_unrounded_reference_t_score():
     assert d.reference_t_score_exact(Site.LUMBAR_SPINE, 0.900) is None
 
 
-# --- §7.2 VFA on T-scores for everyone ----------------------------------------------------------
+# --- docs/clinical-rules.md §7.2 VFA on T-scores for everyone -------------------------------------
 
 
 def neck(t: float, z: float | None = 0.0) -> Measurement:
@@ -193,7 +193,7 @@ def test_vfa_for_a_patient_read_on_z_scores_rests_on_t_below_minus_1(t, indicate
         )
 
 
-# --- §1.1 fractures by how they were found ------------------------------------------------------
+# --- docs/clinical-rules.md §1.1 fractures by how they were found ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_only_a_clinical_or_imaging_fracture_is_documented(detection, documented
     assert d.fracture_documented(detection) is documented
 
 
-# --- §8.1 thresholds that do not apply -----------------------------------------------------------
+# --- docs/clinical-rules.md §8.1 thresholds that do not apply -------------------------------------
 
 
 def test_the_thresholds_are_not_applied_to_a_patient_read_on_z_scores():
@@ -223,7 +223,7 @@ def test_the_thresholds_are_not_applied_to_a_patient_read_on_z_scores():
     assert (applied.consider, applied.applies) == (True, True)
 
 
-# --- §8.2 FRAX in context -----------------------------------------------------------------------
+# --- docs/clinical-rules.md §8.2 FRAX in context --------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ def test_a_frax_threshold_met_on_an_old_frax_carries_its_label():
     assert below.notes == (f"FRAX below the thresholds (hip 3%, major osteoporotic 20%). {label}",)
 
 
-# --- §2.1 menopausal status unknown ---------------------------------------------------------------
+# --- docs/clinical-rules.md §2.1 menopausal status unknown ----------------------------------------
 
 
 @pytest.mark.parametrize(("age", "z_scores"), [(49, True), (50, False)])
@@ -337,7 +337,7 @@ def test_the_diagnosis_carries_the_unknown_status_note():
     assert diagnosis.notes[-1].startswith("Menopausal status unknown: read on T-scores")
 
 
-# --- §8.3 response to treatment -----------------------------------------------------------------
+# --- docs/clinical-rules.md §8.3 response to treatment --------------------------------------------
 
 START = D(2024, 1, 15)
 

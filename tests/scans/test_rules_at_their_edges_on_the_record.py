@@ -66,7 +66,7 @@ def study(device, lsc: str, site="lumbar_spine"):
     )
 
 
-# --- §3.1 unrounded LSC --------------------------------------------------------------------------
+# --- docs/clinical-rules.md §3.1 unrounded LSC ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_the_record_judges_a_change_on_the_unrounded_lsc(
         assert "your bone density is about the same" in portal
 
 
-# --- §5.1 hip T-score check ----------------------------------------------------------------------
+# --- docs/clinical-rules.md §5.1 hip T-score check ------------------------------------------------
 
 
 @pytest.mark.parametrize(("bmd", "flagged"), [("0.700", True), ("0.702", False)])
@@ -126,7 +126,7 @@ def test_the_record_checks_a_hip_t_score_against_the_unrounded_t(
     assert ("expected about −1.32" in conclusion) is flagged
 
 
-# --- §7.2 VFA for everyone with a T-score -------------------------------------------------------
+# --- docs/clinical-rules.md §7.2 VFA for everyone with a T-score ----------------------------------
 
 
 @pytest.mark.parametrize(("t", "indicated"), [("-1.0", False), ("-1.1", True)])
@@ -150,7 +150,7 @@ def test_a_premenopausal_woman_on_glucocorticoids_is_judged_for_vfa_on_her_t_sco
     ) is indicated
 
 
-# --- §1.1 fractures by how they were found ------------------------------------------------------
+# --- docs/clinical-rules.md §1.1 fractures by how they were found ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ def test_only_a_documented_vertebral_fracture_makes_severe_osteoporosis(
     assert report["conclusion"].startswith("Severe" if severe else "Osteoporosis")
 
 
-# --- §8.1 thresholds that do not apply ----------------------------------------------------------
+# --- docs/clinical-rules.md §8.1 thresholds that do not apply -------------------------------------
 
 
 @pytest.mark.parametrize(("born", "applied"), [(D(1976, 6, 2), False), (D(1976, 6, 1), True)])
@@ -213,7 +213,7 @@ def test_the_thresholds_are_not_applied_to_a_man_under_50(alice, hologic, born, 
     assert ("T-score −2.6 at the left total hip (−2.5 or below)." in worklist(alice)) is applied
 
 
-# --- §8.2 FRAX in context -----------------------------------------------------------------------
+# --- docs/clinical-rules.md §8.2 FRAX in context --------------------------------------------------
 
 
 @pytest.mark.parametrize(("frax_day", "labelled"), [(D(2025, 3, 1), False), (D(2025, 2, 28), True)])
@@ -251,7 +251,7 @@ def test_a_frax_without_bmd_while_a_neck_bmd_exists_is_labelled(
     assert "FRAX below the thresholds (hip 3%, major osteoporotic 20%)." in page
 
 
-# --- §2.1 menopausal status unknown -------------------------------------------------------------
+# --- docs/clinical-rules.md §2.1 menopausal status unknown ----------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ def test_the_importer_stores_an_unknown_status_for_a_woman_without_one(alice, ho
     assert Patient.objects.get(mrn="MRN-NEW-2").menopause == Menopause.NOT_APPLICABLE
 
 
-# --- §8.3 response to treatment -----------------------------------------------------------------
+# --- docs/clinical-rules.md §8.3 response to treatment --------------------------------------------
 
 
 THERAPY_START = D(2024, 1, 15)

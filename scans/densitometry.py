@@ -1150,7 +1150,8 @@ def treatment_consideration(
     )
 
 
-def _long_date(day: date) -> str:
+def long_date(day: date) -> str:
+    """A date in words: "3 March 2026"."""
     return f"{day.day} {day:%B %Y}"
 
 
@@ -1166,8 +1167,8 @@ def frax_context(
     labels = []
     if latest_scan_date is not None and frax_date < latest_scan_date:
         labels.append(
-            f"FRAX of {_long_date(frax_date)} is older than the latest scan "
-            f"({_long_date(latest_scan_date)}): recalculate it with the new BMD."
+            f"FRAX of {long_date(frax_date)} is older than the latest scan "
+            f"({long_date(latest_scan_date)}): recalculate it with the new BMD."
         )
     # FRAX takes the femoral neck BMD; without one, FRAX without BMD is the right entry.
     if not with_bmd and femoral_neck_bmd_on_record:
@@ -1186,9 +1187,7 @@ def frax_context(
 # response is judged once treatment has had 12 months to act. One source, simplified: use with
 # care, and say so wherever it is shown.
 RESPONSE_AFTER_MONTHS = 12
-RESPONSE_SOURCE = (
-    "IOF working group, Diez-Perez et al., Osteoporos Int 2012;23:2769 — use with care"
-)
+RESPONSE_SOURCE = "IOF working group, Diez-Perez et al., Osteoporos Int 2012;23:2769"
 
 
 @dataclass(frozen=True)
@@ -1196,7 +1195,7 @@ class Event:
     """Something dated that may speak against a treatment: a significant loss, a fracture."""
 
     date: date
-    text: str  # e.g. "significant loss at the lumbar spine", "new fragility fracture (hip)"
+    text: str  # e.g. "significant loss at the total hip since 3 March 2024"
 
 
 @dataclass(frozen=True)
@@ -1234,14 +1233,13 @@ def treatment_response(
             continue
         months = months_between(therapy_start, event.date)
         reasons.append(
-            f"{event.text[:1].upper()}{event.text[1:]} on {_long_date(event.date)}, "
-            f"after {months} months of treatment."
+            f"{long_date(event.date)}: {event.text}, after {months} months of treatment."
         )
     notes = []
     if today < judged_from:
         notes.append(
-            f"On treatment since {_long_date(therapy_start)}: response is judged from "
-            f"{_long_date(judged_from)}, after {RESPONSE_AFTER_MONTHS} months."
+            f"On treatment since {long_date(therapy_start)}: response is judged from "
+            f"{long_date(judged_from)}, after {RESPONSE_AFTER_MONTHS} months."
         )
     return TreatmentResponse(
         review=bool(reasons),

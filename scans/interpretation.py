@@ -292,9 +292,8 @@ def _response(
         m = row.measurement
         place = _measurement(m).place
         if row.previous is not None and row.previous.direction == d.Direction.LOSS:
-            losses.append(
-                d.Event(scan.date, f"significant loss at the {place} since {row.previous_date}")
-            )
+            since = d.long_date(row.previous_date)
+            losses.append(d.Event(scan.date, f"significant loss at the {place} since {since}"))
             continue
         if treatment_baseline is None or treatment_baseline.date == row.previous_date:
             continue
@@ -314,12 +313,12 @@ def _response(
             losses.append(
                 d.Event(
                     scan.date,
-                    f"significant loss at the {place} since {treatment_baseline.date}, "
-                    "the last scan before treatment",
+                    f"significant loss at the {place} since "
+                    f"{d.long_date(treatment_baseline.date)}, the last scan before treatment",
                 )
             )
     fractures_on_treatment = [
-        d.Event(f.date, f"new fragility fracture ({f.site_label}, {f.date_display})")
+        d.Event(f.date, f"new fragility fracture ({f.site_label.lower()})")
         for f in fractures
         if _documented_fragility(f)
     ]

@@ -316,7 +316,10 @@ def test_a_significant_loss_after_12_months_of_treatment_asks_for_a_review(
     assert "IOF working group, Diez-Perez et al., Osteoporos Int 2012;23:2769" in page
     assert "Use with care" in page
     status_refresh(patient=paula)
-    reason = "Significant loss at the lumbar spine L1–L4 since 2024-01-10 on 15 January 2025"
+    reason = (
+        "15 January 2025: significant loss at the lumbar spine L1–L4 since 10 January 2024, "
+        "after 12 months of treatment."
+    )
     assert (reason in worklist(alice)) is review
     assert (reason in page) is review
 
@@ -331,7 +334,8 @@ def test_a_new_fragility_fracture_after_12_months_of_treatment_asks_for_a_review
     page = record_page(alice, paula)
     assert ("Review treatment response" in page) is review
     status_refresh(patient=paula)
-    assert ("New fragility fracture (Wrist / distal radius" in worklist(alice)) is review
+    reason = "15 January 2025: new fragility fracture (wrist / distal radius), after 12 months"
+    assert (reason in worklist(alice)) is review
 
 
 def test_a_loss_against_the_last_scan_before_treatment_asks_for_a_review(alice, paula, hologic):
@@ -341,8 +345,8 @@ def test_a_loss_against_the_last_scan_before_treatment_asks_for_a_review(alice, 
     scan(paula, hologic, D(2026, 1, 20), ("lumbar_spine", "", "0.755", "-3.0"))
     page = record_page(alice, paula)
     assert (
-        "Significant loss at the lumbar spine L1–L4 since 2024-01-10, the last scan before "
-        "treatment on 20 January 2026, after 24 months of treatment." in page
+        "20 January 2026: significant loss at the lumbar spine L1–L4 since 10 January 2024, the "
+        "last scan before treatment, after 24 months of treatment." in page
     )
 
 

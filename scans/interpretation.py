@@ -318,7 +318,7 @@ def _response(
                 )
             )
     fractures_on_treatment = [
-        d.Event(f.date, f"new fragility fracture ({f.site_label.lower()})")
+        d.Event(f.date, f"new fragility fracture ({f.site_label})")
         for f in fractures
         if _documented_fragility(f)
     ]

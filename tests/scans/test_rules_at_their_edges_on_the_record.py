@@ -334,7 +334,7 @@ def test_a_new_fragility_fracture_after_12_months_of_treatment_asks_for_a_review
     page = record_page(alice, paula)
     assert ("Review treatment response" in page) is review
     status_refresh(patient=paula)
-    reason = "15 January 2025: new fragility fracture (wrist / distal radius), after 12 months"
+    reason = "15 January 2025: new fragility fracture (Wrist / distal radius), after 12 months"
     assert (reason in worklist(alice)) is review
 
 

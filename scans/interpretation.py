@@ -197,9 +197,9 @@ def read_scans(
                 history.setdefault((m.site, m.side), []).append((scan, m))
             continue
         age = patient.age_on(scan.date)
-        # docs/clinical-rules.md §1: "severe" needs a documented fragility fracture
-        # (docs/clinical-rules.md §1.1). A past scan is read with the fractures known by its date;
-        # the latest one with every fracture known now.
+        # docs/clinical-rules.md §1 and §1.1: "severe" needs a documented fragility fracture. A
+        # past scan is read with the fractures known by its date; the latest one with every
+        # fracture known now.
         fragile = any(
             _documented_fragility(f) and (latest or f.date <= scan.date) for f in fractures
         )
@@ -366,9 +366,8 @@ def read_patient(
     # docs/clinical-rules.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
     steroid_dose = patient.glucocorticoid_dose_mg
     vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
-    # A self-reported vertebral fracture no imaging documents calls for VFA (docs/clinical-rules.md
-    # §7) before it counts as the vertebral fracture of the treatment thresholds
-    # (docs/clinical-rules.md §8).
+    # docs/clinical-rules.md §1.1: a self-reported vertebral fracture no imaging documents calls
+    # for VFA (§7.1) before it counts as the vertebral fracture of the treatment thresholds (§8).
     unconfirmed = [f for f in fractures if _unconfirmed_vertebral(f)]
     treatment = vfa = next_due = response = None
     if latest is not None:

@@ -272,9 +272,12 @@ def test_an_unknown_menopausal_status_is_flagged_with_the_rule_used(
     record.measurements.update(z_score="-0.5")
     page = record_page(alice, mia)
     assert ("Menopausal status unknown" in page) is (note is not None)
+    [report] = resources(fhir(alice, mia), "DiagnosticReport")
+    assert ("Menopausal status unknown" in report["conclusion"]) is (note is not None)
     if note:
         assert note in page
         assert "Record her menopausal status; the reading may change." in page
+        assert note in report["conclusion"]
 
 
 def test_the_importer_stores_an_unknown_status_for_a_woman_without_one(alice, hologic):

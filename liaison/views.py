@@ -1,0 +1,163 @@
+"""Clinician pages of the fracture liaison service: episodes, their steps and the KPI page."""
+
+import datetime
+
+from django.contrib import messages
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+
+from patients.access import clinician_required, patient_for_request
+from patients.audit import log_access
+from patients.forms import EnteredInErrorForm
+from patients.models import AccessAction
+from scans.trends import svg_response
+
+from . import charts, kpis, report, services
+from .forms import STEPS, EpisodeOpenForm, PeriodForm, eligible_fractures
+from .models import Episode, step_state
+from .steps import due_steps
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _episode_for_request(request, pk, *, valid_only=True) -> Episode:
+    episodes = Episode.objects.select_related("fracture", "dxa_scan", "created_by")
+    episode = get_object_or_404(episodes.valid() if valid_only else episodes, pk=pk)
+    episode.patient = patient_for_request(request, episode.patient_id)
+    return episode
+
+
+@clinician_required
+def episode_create(request, pk):
+    patient = patient_for_request(request, pk)
+    log_access(request, patient, AccessAction.RECORD)
+    initial = {"identified_on": datetime.date.today()}
+    if fracture := request.GET.get("fracture"):
+        initial["fracture"] = fracture
+    form = EpisodeOpenForm(_posted(request), patient=patient, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        episode = services.episode_open(form=form, user=request.user)
+        messages.success(request, "Fracture liaison episode opened.")
+        return redirect(episode)
+    context = {
+        "form": form,
+        "patient": patient,
+        "has_fractures": eligible_fractures(patient).exists(),
+    }
+    return render(request, "liaison/episode_form.html", context)
+
+
+@clinician_required
+def episode_detail(request, pk):
+    episode = _episode_for_request(request, pk, valid_only=False)
+    log_access(request, episode.patient, AccessAction.RECORD)
+    today = datetime.date.today()
+    context = {
+        "episode": episode,
+        "patient": episode.patient,
+        "due": due_steps(step_state(episode), today=today, window=report.window_days()),
+        "window_label": report.window_label(),
+        "steps": STEPS,
+    }
+    return render(request, "liaison/episode_detail.html", context)
+
+
+@clinician_required
+def episode_step(request, pk, step):
+    form_class = STEPS.get(step)
+    if form_class is None:
+        raise Http404("No such step.")
+    episode = _episode_for_request(request, pk)
+    log_access(request, episode.patient, AccessAction.RECORD)
+    form = form_class(_posted(request), instance=episode)
+    saved = request.method == "POST" and form.is_valid() and services.episode_step_record(form=form)
+    if saved:
+        messages.success(request, f"{form_class.title} saved.")
+        return redirect(episode)
+    context = {"form": form, "episode": episode, "patient": episode.patient, "step": form_class}
+    return render(request, "liaison/episode_step.html", context)
+
+
+@clinician_required
+def episode_error(request, pk):
+    episode = _episode_for_request(request, pk)
+    log_access(request, episode.patient, AccessAction.RECORD)
+    form = EnteredInErrorForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        services.episode_mark_error(episode=episode, reason=form.cleaned_data["reason"])
+        messages.success(request, "Episode marked as entered in error.")
+        return redirect(episode.patient)
+    context = {"form": form, "record": episode, "patient": episode.patient, "noun": "episode"}
+    return render(request, "patients/record_error.html", context)
+
+
+# --- KPIs: counts over the clinic, no patient named ---------------------------------------
+
+
+def _period(request, today: datetime.date):
+    """The chosen period, or the default twelve months; the form carries any error."""
+    first, last = report.default_period(today)
+    form = PeriodForm(request.GET or None, initial={"first": first, "last": last})
+    if request.GET and form.is_valid():
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+    return form, first, last
+
+
+@clinician_required
+def kpi_page(request):
+    today = datetime.date.today()
+    form, first, last = _period(request, today)
+    built = report.report_build(first=first, last=last, today=today)
+    query = f"?first={built.first:%Y-%m}&last={built.last:%Y-%m}"
+    runs = [
+        {
+            "result": result,
+            "points": built.run(result.number),
+            "chart_query": query,
+        }
+        for result in built.results
+    ]
+    context = {
+        "form": form,
+        "report": built,
+        "runs": runs,
+        "query": query,
+        "window_label": report.window_label(),
+        "levels": kpis.LEVEL_LABELS,
+    }
+    return render(request, "liaison/kpi_page.html", context)
+
+
+@clinician_required
+def kpi_chart(request, number):
+    if number not in kpis.TITLES:
+        raise Http404("No such KPI.")
+    today = datetime.date.today()
+    _form, first, last = _period(request, today)
+    built = report.report_build(first=first, last=last, today=today)
+    points = built.run(number)
+    title = f"KPI {number}: {kpis.TITLES[number]}"
+    levels = built.results[number - 1].levels
+    return svg_response(
+        request,
+        f"fls-kpi-{number}",
+        (title, levels, points),
+        lambda: charts.run_chart(points, title=title, levels=levels),
+    )
+
+
+@clinician_required
+def kpi_csv(request):
+    today = datetime.date.today()
+    _form, first, last = _period(request, today)
+    built = report.report_build(first=first, last=last, today=today)
+    response = StreamingHttpResponse(
+        report.report_csv_lines(built), content_type="text/csv; charset=utf-8"
+    )
+    name = f"fls-kpis-{built.first:%Y-%m}-to-{built.last:%Y-%m}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -9,10 +9,10 @@ after the fracture (10); and the data completeness of the above (11). The window
 in the IOF set and 90 days in the UK FLS-DB: a clinic setting.
 
 Days are counted from the index fracture: with a 12-week window, day 84 is within it and day 85
-is not. An episode enters a KPI's denominator once that KPI's time point has passed (its
-fracture month is in the period and the day has come): a fracture of last week cannot yet have
-failed its 16-week contact. Steps with no time limit of their own (falls assessment, medication
-recommended) are judged at the end of the assessment window, as part of the assessment.
+is not. An episode enters a KPI's denominator once that KPI's time point has passed (on day 85
+for a 12-week window): a fracture of last week cannot yet have failed its 16-week contact.
+Steps with no time limit of their own (falls assessment, medication recommended) are judged at
+the end of the assessment window, as part of the assessment.
 """
 
 import datetime
@@ -65,8 +65,9 @@ def within(facts: Facts, day: datetime.date | None, limit: int) -> bool:
 class Kpi:
     number: int
     title: str
-    # Days after the fracture from which an episode is judged on this KPI (None: from the day).
-    due: Callable[[int], int]
+    # Days after the fracture that must have passed before an episode is judged on this KPI
+    # (given the window); None: judged from the fracture day.
+    due: Callable[[int], int | None]
     met: Callable[[Facts, int], bool]
     recorded: Callable[[Facts], bool]
     # The IOF levels judge care; the share of spine and non-spine fractures is case mix.
@@ -77,7 +78,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         1,
         "Non-spinal index fracture",
-        lambda w: 0,
+        lambda w: None,
         lambda f, w: not f.spine,
         lambda f: True,
         levels=False,
@@ -85,7 +86,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         2,
         "Spine index fracture (clinical or radiological)",
-        lambda w: 0,
+        lambda w: None,
         lambda f, w: f.spine,
         lambda f: True,
         levels=False,
@@ -187,7 +188,7 @@ def kpi_results(episodes: Sequence[Facts], *, today: datetime.date, window: int)
     results = []
     for kpi in KPIS:
         due = kpi.due(window)
-        judged = [f for f in episodes if (today - f.fracture_date).days >= due]
+        judged = [f for f in episodes if due is None or (today - f.fracture_date).days > due]
         results.append(
             Result(
                 number=kpi.number,

@@ -4,6 +4,7 @@ Drawn like every chart of the site (scans.charts): matplotlib's Figure, never py
 same lock, settings and accessible SVG wrapping.
 """
 
+import statistics
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
@@ -18,7 +19,8 @@ LEVEL_BANDS = ((0, 50, "#f8dcd5"), (50, 80, "#fcf0d2"), (80, 100, "#e4f2e8"))
 
 
 def run_chart(points: Sequence[MonthPoint], *, title: str, levels: bool = True) -> bytes:
-    """Percentage per month of index fracture; months with no episode due leave a gap."""
+    """Percentage per month of index fracture against its median (a run chart) and the IOF
+    levels; months with no episode due leave a gap."""
     if not any(point.denominator for point in points):
         return charts._render(title, lambda fig: _empty(fig))
 
@@ -39,6 +41,18 @@ def run_chart(points: Sequence[MonthPoint], *, title: str, levels: bool = True) 
             marker="o",
             linewidth=1.5,
             zorder=3,
+        )
+        known = sorted(y for y in ys if y is not None)
+        middle = statistics.median(known)
+        ax.axhline(middle, color="#000000", linewidth=1.0, linestyle=":", zorder=2)
+        ax.annotate(
+            f"median {middle:.0f}%",
+            (1, middle),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
         )
         ax.set_ylim(-3, 103)
         ax.set_xlim(-0.5, len(points) - 0.5)

@@ -362,6 +362,15 @@ class PeriodForm(forms.Form):
         error_messages={"invalid": "Enter a month as YYYY-MM, for example 2026-12."},
     )
 
+    def full_clean(self):
+        super().full_clean()
+        # Bootstrap shows a field's message only next to an input marked invalid.
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"class": "form-control is-invalid", "aria-describedby": f"id_{name}-error"}
+                )
+
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("first"), cleaned.get("last")

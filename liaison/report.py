@@ -2,11 +2,16 @@
 
 import csv
 import datetime
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 
+from patients import epochs
+from patients.models import Fracture
+from patients.versions import newest, read, select
 from scans.importers import FORMULA_STARTS
 
 from . import kpis
@@ -22,6 +27,19 @@ def window_days() -> int:
 
 def window_label() -> str:
     return WINDOW_LABELS[settings.FLS_ASSESSMENT_WINDOW]
+
+
+def kpi_version() -> tuple:
+    """Marks that move on with any change the KPIs could show: the clinic's counter (moved on
+    after every committed change) and the newest history row of episodes and fractures (written
+    with the change itself, and by the admin)."""
+    marks = newest(Episode.history.model) + newest(Fracture.history.model)
+    return (*epochs.marks(epochs.CLINIC), *read(_version_sql(connection.vendor, tuple(marks)), []))
+
+
+@functools.cache
+def _version_sql(vendor: str, marks: tuple[str, ...]) -> str:
+    return select(list(marks))[0]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ CONTACT_LEAD_DAYS = 14
 ASSESSMENT, DXA, CONTACT_16, CONTACT_52 = "assessment", "dxa", "contact_16", "contact_52"
 LABELS = {
     ASSESSMENT: "Fracture-risk assessment",
-    DXA: "DXA (recommended, not yet done)",
+    DXA: "Recommended DXA",
     CONTACT_16: "16-week contact",
     CONTACT_52: "52-week contact",
 }
@@ -43,8 +43,9 @@ class Due:
         return LABELS[self.step]
 
     def describe(self) -> str:
-        state = "late, was due by" if self.late else "due by"
-        return f"{self.label} {state} {self.due_by:%Y-%m-%d}"
+        if self.late:
+            return f"{self.label} late (was due by {self.due_by:%Y-%m-%d})"
+        return f"{self.label} due by {self.due_by:%Y-%m-%d}"
 
 
 def due_steps(state: StepState, *, today: datetime.date, window: int) -> list[Due]:

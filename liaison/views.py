@@ -1,11 +1,16 @@
 """Clinician pages of the fracture liaison service: episodes, their steps and the KPI page."""
 
 import datetime
+import hashlib
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 
 from patients.access import clinician_required, patient_for_request
 from patients.audit import log_access
@@ -17,6 +22,8 @@ from . import charts, kpis, report, services
 from .forms import STEPS, EpisodeOpenForm, PeriodForm, eligible_fractures
 from .models import Episode, step_state
 from .steps import due_steps
+
+PART_SECONDS = 24 * 60 * 60
 
 
 def _posted(request):
@@ -110,25 +117,36 @@ def _period(request, today: datetime.date):
 def kpi_page(request):
     today = datetime.date.today()
     form, first, last = _period(request, today)
-    built = report.report_build(first=first, last=last, today=today)
-    query = f"?first={built.first:%Y-%m}&last={built.last:%Y-%m}"
-    runs = [
-        {
-            "result": result,
-            "points": built.run(result.number),
-            "chart_query": query,
-        }
-        for result in built.results
-    ]
+    first, last = kpis.month_of(first), kpis.month_of(last)
+    query = f"?first={first:%Y-%m}&last={last:%Y-%m}"
     context = {
         "form": form,
-        "report": built,
-        "runs": runs,
+        "first": first,
+        "last": last,
+        "today": today,
         "query": query,
         "window_label": report.window_label(),
-        "levels": kpis.LEVEL_LABELS,
+        "part": _report_part(first, last, today, query),
     }
     return render(request, "liaison/kpi_page.html", context)
+
+
+def _report_part(first, last, today, query) -> str:
+    """The KPI tables and run charts, rendered once for as long as no record changes.
+
+    Keyed by the clinic's counter and the newest history of episodes and fractures (see
+    report.kpi_version), the day (what is due moves on), the window and the code's version.
+    """
+    marks = (settings.CODE_VERSION, settings.FLS_ASSESSMENT_WINDOW, first, last, today, query)
+    key = "fls-kpis:" + hashlib.sha256(repr((*marks, report.kpi_version())).encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        built = report.report_build(first=first, last=last, today=today)
+        runs = [{"result": result, "points": built.run(result.number)} for result in built.results]
+        context = {"report": built, "runs": runs, "query": query}
+        html = render_to_string("liaison/_kpi_report.html", context)
+        cache.set(key, html, PART_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by our template, which escapes all data
 
 
 @clinician_required

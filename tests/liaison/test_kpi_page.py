@@ -202,3 +202,20 @@ def test_each_kpi_has_a_run_chart_with_its_table(alice, small_clinic, client_for
     )
     assert again.status_code == 304
     assert client.get(reverse("liaison:kpi_chart", kwargs={"number": 12})).status_code == 404
+
+
+def test_a_repeat_view_is_served_from_the_cache_and_a_change_shows_at_once(
+    alice, paula, client_for, django_assert_num_queries
+):
+    item = episode(paula, on(0))
+    client = client_for(alice)
+    assert "0.0%" in client.get(kpi_url()).content.decode()  # KPI 3: 0 of 1
+    with django_assert_num_queries(4):  # session, user, groups, the version marks
+        cached = client.get(kpi_url())
+    assert "report" not in cached.context
+    client.post(
+        reverse("liaison:episode_step", kwargs={"pk": item.pk, "step": "assessment"}),
+        {"assessed_on": f"{on(20)}", "risk_assessment": "frax"},
+    )
+    response = client.get(kpi_url())
+    assert row_cells(response, 3) == [1, 1, "green"]

@@ -36,7 +36,7 @@ def test_the_worklist_lists_due_and_late_steps_with_their_dates(alice, paula, pe
     assert [row["object"] for row in found.rows] == [late, fresh]  # oldest fracture first
     assert found.rows[0]["why"] == (
         f"Wrist / distal radius fracture {ago(120):%Y-%m-%d}: "
-        f"16-week contact late, was due by {ago(120) + datetime.timedelta(days=112):%Y-%m-%d}"
+        f"16-week contact late (was due by {ago(120) + datetime.timedelta(days=112):%Y-%m-%d})"
     )
     assert found.rows[1]["why"] == (
         f"Hip fracture {ago(10):%Y-%m-%d}: Fracture-risk assessment due by "

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from patients.concurrency import EditGuardMixin
 from patients.forms import DateInput, check_not_future
-from patients.models import DatePrecision, Fracture, Mechanism
+from patients.models import DatePrecision, DrugClass, Fracture, Mechanism
 from scans.models import DexaScan
 
 from .models import DONE_ASSESSMENTS, Closure, DxaPlan, Episode, MedicationPlan
@@ -149,6 +149,13 @@ class AssessmentForm(StepForm):
             "assessed_on": "YYYY-MM-DD: the day of the fracture-risk assessment.",
             "medication_class": "Which medication, when it is recommended.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Calcium and vitamin D alone are supplements, not anti-osteoporosis medication
+        # (docs/clinical-rules.md §8).
+        field = self.fields["medication_class"]
+        field.choices = [c for c in field.choices if c[0] != DrugClass.CALCIUM_VITAMIN_D]
 
     def clean(self):
         cleaned = super().clean()

@@ -6,6 +6,7 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import IntegrityError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -46,9 +47,18 @@ def episode_create(request, pk):
         initial["fracture"] = fracture
     form = EpisodeOpenForm(_posted(request), patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
-        episode = services.episode_open(form=form, user=request.user)
-        messages.success(request, "Fracture liaison episode opened.")
-        return redirect(episode)
+        try:
+            episode = services.episode_open(form=form, user=request.user)
+        except IntegrityError:
+            # Two clinicians opening one fracture's episode at once: the database keeps one.
+            form.add_error(
+                "fracture",
+                "An episode was opened for this fracture a moment ago: open it from the "
+                "patient's record.",
+            )
+        else:
+            messages.success(request, "Fracture liaison episode opened.")
+            return redirect(episode)
     context = {
         "form": form,
         "patient": patient,

@@ -2,8 +2,12 @@
 
 import datetime
 
+import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
+from liaison import services
+from liaison.forms import EpisodeOpenForm
 from liaison.models import Episode
 from patients.models import AccessLogEntry
 from tests.liaison.records import episode, fragility_fracture
@@ -217,3 +221,24 @@ def test_a_patient_is_refused_an_episode_page_and_nothing_is_logged(paula, pete,
     item = episode(paula, ago(60))
     assert client_for(pete.user).get(item.get_absolute_url()).status_code == 403
     assert AccessLogEntry.objects.count() == 0
+
+
+def test_the_database_keeps_one_valid_episode_per_fracture(alice, paula):
+    fracture = fragility_fracture(paula, ago(20))
+    data = {"fracture": fracture.pk, "identified_by": "ward", "identified_on": f"{ago(1)}"}
+    form = EpisodeOpenForm(data, patient=paula)
+    assert form.is_valid()
+    # Another clinician opens it between this form's check and its save.
+    Episode.objects.create(
+        patient=paula, fracture=fracture, identified_by="ward", identified_on=ago(1)
+    )
+    with pytest.raises(IntegrityError):
+        services.episode_open(form=form, user=alice)
+    assert Episode.objects.count() == 1
+
+
+def test_calcium_and_vitamin_d_alone_is_not_offered_as_medication(alice, paula, client_for):
+    item = episode(paula, ago(30))
+    form = client_for(alice).get(step_url(item, "assessment")).context["form"]
+    offered = [value for value, _label in form.fields["medication_class"].choices]
+    assert "bisphosphonate" in offered and "calcium_vitamin_d" not in offered

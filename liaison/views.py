@@ -108,7 +108,7 @@ def episode_error(request, pk):
         messages.success(request, "Episode marked as entered in error.")
         return redirect(episode.patient)
     context = {"form": form, "record": episode, "patient": episode.patient, "noun": "episode"}
-    return render(request, "patients/record_error.html", context)
+    return render(request, "liaison/episode_error.html", context)
 
 
 # --- KPIs: counts over the clinic, no patient named ---------------------------------------

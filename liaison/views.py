@@ -78,8 +78,29 @@ def episode_detail(request, pk):
         "due": due_steps(step_state(episode), today=today, window=report.window_days()),
         "window_label": report.window_label(),
         "steps": STEPS,
+        "versions": _versions(episode),
     }
     return render(request, "liaison/episode_detail.html", context)
+
+
+HISTORY_SHOWN = 50
+
+
+def _versions(episode: Episode) -> list[dict]:
+    """Every saved version of the episode, newest first, with who saved it and which fields
+    changed: one query."""
+    rows = list(episode.history.select_related("history_user")[: HISTORY_SHOWN + 1])
+    versions = []
+    for newer, older in zip(rows, [*rows[1:], None], strict=True):
+        if older is None:
+            changed = ["opened"] if newer.history_type == "+" else []
+        else:
+            delta = newer.diff_against(older, excluded_fields=["updated_at"])
+            names = {c.field for c in delta.changes}
+            changed = [str(f.verbose_name) for f in Episode._meta.fields if f.name in names]
+        who = newer.history_user.get_username() if newer.history_user else "—"
+        versions.append({"when": newer.history_date, "who": who, "changed": changed})
+    return versions[:HISTORY_SHOWN]
 
 
 @clinician_required

@@ -242,3 +242,22 @@ def test_calcium_and_vitamin_d_alone_is_not_offered_as_medication(alice, paula, 
     form = client_for(alice).get(step_url(item, "assessment")).context["form"]
     offered = [value for value, _label in form.fields["medication_class"].choices]
     assert "bisphosphonate" in offered and "calcium_vitamin_d" not in offered
+
+
+def test_the_episode_page_lists_every_change_with_who_made_it(alice, paula, client_for):
+    fracture = fragility_fracture(paula, ago(20))
+    client = client_for(alice)
+    client.post(
+        reverse("liaison:episode_create", kwargs={"pk": paula.pk}),
+        {"fracture": fracture.pk, "identified_by": "ward", "identified_on": f"{ago(18)}"},
+    )
+    item = Episode.objects.get()
+    client.post(
+        step_url(item, "assessment"),
+        {"assessed_on": f"{ago(10)}", "risk_assessment": "clinical", "falls_assessment": "done"},
+    )
+    versions = client.get(item.get_absolute_url()).context["versions"]
+    assert [(v["who"], v["changed"]) for v in versions] == [
+        ("alice", ["assessment date", "fracture-risk assessment", "falls risk assessment"]),
+        ("alice", ["opened"]),
+    ]

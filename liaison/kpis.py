@@ -1,4 +1,5 @@
-"""The IOF Capture the Fracture patient-level KPIs, as plain functions on plain values.
+"""The IOF Capture the Fracture patient-level KPIs, as plain functions on plain values
+(docs/clinical-rules.md §15 and §15.1).
 
 docs/clinical-rules.md §15: of the patients with a sentinel (index) fragility fracture, the
 proportion who have a non-spinal (1) or a spine (2) index fracture; were assessed for fracture

@@ -1,4 +1,4 @@
-"""Which steps of an FLS episode are due or late on a given day: plain values, no database.
+"""Which steps of an FLS episode are due or late on a given day (docs/clinical-rules.md §15.1).
 
 The assessment and a recommended DXA are due within the assessment window (12 weeks or 90 days,
 docs/clinical-rules.md §15, KPIs 3 and 4). The contacts are due "at about" 16 and 52 weeks:

@@ -51,7 +51,8 @@ def problems_of(job: ImportJob) -> list[Problem]:
 def import_job_create(
     *, text: str, filename: str, size: int, date_format: str, user, options=None
 ) -> ImportJob:
-    """Store an uploaded file and enqueue its dry run."""
+    """Store an uploaded file and enqueue its dry run; `options`, the importer's keyword options
+    chosen on upload (JSON values), apply to the dry run and the import."""
     from .tasks import check_import
 
     with transaction.atomic():
@@ -61,7 +62,7 @@ def import_job_create(
             size=size,
             date_format=date_format,
             data=pack(text),
-            options=options or {},
+            options={"preview": options or {}},
             stage=ImportStage.CHECKING,
         )
         job.task_id = check_import.enqueue(job_id=job.pk).id
@@ -70,14 +71,17 @@ def import_job_create(
 
 
 def import_job_confirm(*, job: ImportJob, user, options=None) -> bool:
-    """Enqueue the import of a checked file; False if it is no longer waiting for that."""
+    """Enqueue the import of a checked file; False if it is no longer waiting for that.
+
+    `options`: the importer's keyword options chosen on confirming (JSON values).
+    """
     from .tasks import run_import
 
     with transaction.atomic():
         taken = ImportJob.objects.filter(pk=job.pk, stage=ImportStage.CHECKED).update(
             stage=ImportStage.IMPORTING,
             step="",
-            options={**job.options, **(options or {})},
+            options={**job.options, "commit": options or {}},
             confirmed_by=user,
             confirmed_at=timezone.now(),
             rows_read=0,
@@ -165,7 +169,14 @@ def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
 
 
 def _preview(job: ImportJob, text: str) -> importers.ImportPlan:
-    return importers.import_preview(text=text, date_format=job.date_format, progress=_Progress(job))
+    # job.options["preview"]: the importer's keyword options chosen on upload (both runs);
+    # job.options["commit"]: those chosen on confirming (the import only).
+    return importers.import_preview(
+        text=text,
+        date_format=job.date_format,
+        progress=_Progress(job),
+        **job.options.get("preview", {}),
+    )
 
 
 def import_job_check(*, job_id: int) -> str:
@@ -201,6 +212,8 @@ def import_job_run(*, job_id: int) -> str:
             source=job.filename,
             progress=_Progress(job),
             plan=plan,
+            **job.options.get("preview", {}),
+            **job.options.get("commit", {}),
         )
     except IntegrityError:
         _fail(job, RACE)

@@ -87,6 +87,7 @@ def test_release_with_a_note_records_who_when_and_shows_the_note_in_the_portal(
     beside = portal[start : portal.index("</section>", start)]
     assert "A note from your clinician about this result" in beside
     assert "Your spine has lost bone since 2021.<br>We will discuss treatment" in beside
+    assert "{#" not in portal and "osteoclinic.fragments" not in portal, "no template comment"
 
 
 def test_a_note_on_a_scan_not_released_never_reaches_the_portal(client, alice, pending):

@@ -71,6 +71,9 @@ def test_the_checks_come_from_one_place_the_review_page_shows(alice, pending):
 def test_release_with_a_note_records_who_when_and_shows_the_note_in_the_portal(
     client, alice, pending
 ):
+    # The portal's parts are cached: the release must give them a new version.
+    client.force_login(pending.patient.user)
+    assert "Scan of 4 May 2021" in client.get(reverse("portal:home")).content.decode()
     client.force_login(alice)
     opened = opened_on(client, pending)
     note = "Your spine has lost bone since 2021.\nWe will discuss treatment at your visit."
@@ -85,6 +88,7 @@ def test_release_with_a_note_records_who_when_and_shows_the_note_in_the_portal(
     portal = client.get(reverse("portal:home")).content.decode()
     start = portal.index('data-testid="plain-result"')
     beside = portal[start : portal.index("</section>", start)]
+    assert "Scan of 7 May 2024" in portal
     assert "A note from your clinician about this result" in beside
     assert "Your spine has lost bone since 2021.<br>We will discuss treatment" in beside
     assert "{#" not in portal and "osteoclinic.fragments" not in portal, "no template comment"

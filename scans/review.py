@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from patients.concurrency import version_of
 
 from .interpretation import PatientReading, ScanReading, read_patient
-from .models import DexaScan
+from .models import DexaScan, Site
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,28 @@ def compared_later(record: dict, scan: DexaScan) -> list[DexaScan]:
         ),
         key=lambda s: (s.date, s.pk),
     )
+
+
+def reading_of(record: dict, scan: DexaScan) -> ScanReading | None:
+    """The scan's own reading: in the record's reading when released, else its draft reading."""
+    readings = record["reading"].readings if scan.is_released else record["drafts"]
+    return next((r for r in readings if r.scan.pk == scan.pk), None)
+
+
+def review_context(record: dict, scan: DexaScan) -> dict:
+    """What the review page shows of `scan`, from `interpretation.load_record` of its patient."""
+    reading = reading_of(record, scan)
+    loaded = next(s for s in record["scans"] if s.pk == scan.pk)
+    order = list(Site.values)
+    return {
+        "scan": scan,
+        "patient": scan.patient,
+        "measurements": sorted(loaded.measured, key=lambda m: (order.index(m.site), m.side)),
+        "scan_reading": reading,
+        "checks": release_checks(reading),
+        "effects": () if scan.is_released else release_effects(record, scan),
+        "compared_later": compared_later(record, scan),
+    }
 
 
 class ReleaseForm(forms.Form):

@@ -150,15 +150,9 @@ def scan_detail(request, pk):
         "scan": scan,
         "patient": scan.patient,
         "measurements": scan.measurements.all(),
-        "scan_reading": _reading_of(record, scan),
+        "scan_reading": review.reading_of(record, scan),
     }
     return render(request, "scans/dexascan_detail.html", context)
-
-
-def _reading_of(record: dict, scan: DexaScan):
-    """The scan's own reading: in the record's reading when released, else its draft reading."""
-    readings = record["reading"].readings if scan.is_released else record["drafts"]
-    return next((r for r in readings if r.scan.pk == scan.pk), None)
 
 
 @clinician_required
@@ -191,22 +185,8 @@ def scan_review(request, pk):
         form = review.ReleaseForm(data, scan=scan)
         form.is_valid()
         form.stale()
-    record = load_record(scan.patient)
-    reading = _reading_of(record, scan)
-    context = {
-        "scan": scan,
-        "patient": scan.patient,
-        "measurements": sorted(
-            next(s for s in record["scans"] if s.pk == scan.pk).measured,
-            key=lambda m: (list(Site.values).index(m.site), m.side),
-        ),
-        "scan_reading": reading,
-        "checks": review.release_checks(reading),
-        "effects": review.release_effects(record, scan) if not scan.is_released else (),
-        "compared_later": review.compared_later(record, scan),
-        "form": form,
-        "next": target,
-    }
+    context = review.review_context(load_record(scan.patient), scan)
+    context.update({"form": form, "next": target})
     return render(request, "scans/dexascan_review.html", context)
 
 

@@ -25,6 +25,8 @@ STATUS_FIELDS = (
     "loss_summary",
     "treatment_indicated",
     "treatment_reasons",
+    "review_response",
+    "response_reasons",
     "next_due",
 )
 

@@ -13,7 +13,7 @@ restore = triggers.run({"sqlite": triggers.SQLITE})
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scans", "0007_device_moved_on"),
+        ("scans", "0008_treatment_response_status"),
     ]
 
     operations = [

@@ -95,6 +95,11 @@ def import_job_confirm(*, job: ImportJob, user, options=None) -> bool:
     return True
 
 
+def past_results(job: ImportJob) -> bool:
+    """Whether the clinician who confirmed the import chose "past results already reported"."""
+    return bool(job.options.get("commit", {}).get("past_results"))
+
+
 def import_job_discard(*, job: ImportJob) -> bool:
     """Forget a file that was checked (or stopped) and not imported."""
     return bool(

@@ -83,6 +83,33 @@ class ImportUploadForm(forms.Form):
         return cleaned
 
 
+class ImportResultsForm(forms.Form):
+    """Whether a file holds new results or past results already reported: asked each time."""
+
+    NEW, PAST = "new", "past"
+
+    results = forms.ChoiceField(
+        label="What results does this file hold?",
+        choices=[
+            (
+                NEW,
+                "New results, not yet reviewed: import the scans as drafts; each is reviewed "
+                "and released on its own page.",
+            ),
+            (
+                PAST,
+                "Past results already reported to the patients: import the scans as "
+                "released, recorded as decided by you now.",
+            ),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether the file holds new results (imported as drafts) or "
+            "past results already reported (imported as released)."
+        },
+    )
+
+
 def _safe_stem(filename: str) -> str:
     stem = re.sub(r"\.csv$", "", filename, flags=re.IGNORECASE)
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:60] or "import"
@@ -135,11 +162,16 @@ def import_template(request):
 @clinician_required
 def import_job(request, pk):
     """The upload's page: progress while a task runs, then the preview, the result or why not."""
-    job = _job_for(request, pk)
+    return _job_page(request, _job_for(request, pk), ImportResultsForm())
+
+
+def _job_page(request, job: ImportJob, results_form: ImportResultsForm):
     context = {
         "job": job,
         "date_format_label": importers.DATE_FORMATS.get(job.date_format, job.date_format),
         "failure": job.error if job.stage == ImportStage.FAILED else import_jobs.task_failure(job),
+        "results_form": results_form,
+        "past_results": import_jobs.past_results(job),
     }
     if job.counts is not None:
         context["counts"] = importers.Counts(**job.counts)
@@ -163,7 +195,13 @@ def import_job(request, pk):
 @clinician_required
 def import_confirm(request, pk):
     job = _job_for(request, pk)
-    if not import_jobs.import_job_confirm(job=job, user=request.user):
+    form = ImportResultsForm(request.POST)
+    if job.stage == ImportStage.CHECKED and not form.is_valid():
+        return _job_page(request, job, form)
+    past = form.is_valid() and form.cleaned_data["results"] == ImportResultsForm.PAST
+    if not import_jobs.import_job_confirm(
+        job=job, user=request.user, options={"past_results": past}
+    ):
         messages.error(
             request,
             "This file is not waiting for a confirmation (it is being imported, was imported "

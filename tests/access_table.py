@@ -168,16 +168,8 @@ ACCESS: dict[str, Row] = {
     "scans:scan_create": clinician_page(kwargs=paula_pk),
     "scans:scan_detail": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:scan_edit": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
-    "scans:scan_review": Row(
-        LOGIN,
-        FORBIDDEN,
-        FORBIDDEN,
-        REDIRECT,
-        FORBIDDEN,
-        REDIRECT,
-        kwargs=lambda world: {"pk": world["scan"].pk},
-        method="post",
-    ),
+    # The review page: a scan is released only by a decision taken on it.
+    "scans:scan_review": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:scan_error": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:precision_create": clinician_page(kwargs=lambda world: {"pk": world["device"].pk}),
     "scans:frax_create": clinician_page(kwargs=paula_pk),
@@ -190,8 +182,9 @@ ACCESS: dict[str, Row] = {
     # An upload of alice's, checked: its page and rejected rows are hers (and superusers').
     "scans:import_job": clinician_page(kwargs=import_pk),
     "scans:import_rejects": clinician_page(kwargs=import_pk),
+    # Posted without saying whether the file holds new or past results: the preview again.
     "scans:import_confirm": Row(
-        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
+        LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, kwargs=import_pk, method="post"
     ),
     "scans:import_cancel": Row(
         LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"

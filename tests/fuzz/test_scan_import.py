@@ -171,7 +171,10 @@ def import_through_the_pages(client, data: bytes, date_format: str):
         rejected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         assert len(rejected) == 1 + counts.conflicts + counts.errors
 
-    assert client.post(reverse("scans:import_confirm", args=[job.pk])).status_code == 302
+    assert (
+        client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"}).status_code
+        == 302
+    )
     run_tasks()
     changes = grown(before)
     if counts.new_measurements == 0:

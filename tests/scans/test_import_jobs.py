@@ -61,7 +61,7 @@ def test_the_import_runs_as_a_task_and_the_result_lists_the_rejected_rows(
     upload(client, csv_text(PAULA_ROW, {**PAULA_ROW, "site": "neck", "t_score": "-12.0"}))
     run_tasks()
     job = ImportJob.objects.get()
-    response = client.post(reverse("scans:import_confirm", args=[job.pk]))
+    response = client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"})
     job.refresh_from_db()
     assert job.stage == "importing" and SiteMeasurement.objects.count() == 0
     page = client.get(response["Location"]).content.decode()
@@ -98,7 +98,7 @@ def test_an_import_whose_worker_stopped_says_so_and_wrote_nothing(client, alice,
     upload(client, many_rows(5))
     run_tasks()
     job = ImportJob.objects.get()
-    client.post(reverse("scans:import_confirm", args=[job.pk]))
+    client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"})
     job.refresh_from_db()
     # A worker took it and was killed: its beat stopped, the task stayed "running".
     earlier = timezone.now() - timezone.timedelta(minutes=5)

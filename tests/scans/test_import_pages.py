@@ -72,9 +72,9 @@ def preview(client, content, **options):
     return client.get(response["Location"])
 
 
-def confirm(client):
-    """Confirm the latest upload and let a worker run the import."""
-    response = client.post(job_url("scans:import_confirm"))
+def confirm(client, results="new"):
+    """Confirm the latest upload with the answer to "what results", and let a worker import."""
+    response = client.post(job_url("scans:import_confirm"), {"results": results})
     run_tasks()
     return response
 
@@ -263,8 +263,9 @@ def test_a_thousand_rows_with_ten_bad_ones_import_990_only_after_confirmation(
     assert set(DexaScan.objects.values_list("status", flat=True)) == {"draft"}
     scan = DexaScan.objects.first()
     assert scan.history.first().history_user == alice
-    # The stored reading followed the import (announced on commit).
-    assert PatientStatus.objects.filter(latest_scan__isnull=False).count() == 200
+    # The stored reading followed the import (announced on commit): drafts feed none of it.
+    assert PatientStatus.objects.filter(patient__mrn__startswith="BULK-").count() == 200
+    assert PatientStatus.objects.filter(latest_scan__isnull=False).count() == 0
     result = alice_client.get(job_url())
     assert "Import done" in result.content.decode()
     assert result.context["counts"].new_measurements == 990

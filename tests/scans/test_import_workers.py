@@ -33,7 +33,7 @@ def test_a_worker_process_checks_and_imports_a_file_to_the_end(workers, client, 
     job = uploaded_and_checked(client, 300, worker.log_path)
     assert "Import 300 measurements" in client.get(job.get_absolute_url()).content.decode()
 
-    client.post(reverse("scans:import_confirm", args=[job.pk]))
+    client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"})
     wait_for(lambda: stage_of(job) == "imported", timeout=120, message=worker.log_path.read_text())
     assert SiteMeasurement.objects.count() == 300 and DexaScan.objects.count() == 300
     # The stored readings followed once the worker's transaction committed.
@@ -49,7 +49,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_import_shows_it_st
     doomed = workers("doomed")
     client.force_login(alice)
     job = uploaded_and_checked(client, 4000, doomed.log_path)
-    client.post(reverse("scans:import_confirm", args=[job.pk]))
+    client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"})
 
     def writing():
         job.refresh_from_db()

@@ -33,10 +33,13 @@ def test_a_worker_process_checks_and_imports_a_file_to_the_end(workers, client, 
     job = uploaded_and_checked(client, 300, worker.log_path)
     assert "Import 300 measurements" in client.get(job.get_absolute_url()).content.decode()
 
-    client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"})
+    # Past results already reported: the answer reaches the worker through the job's options.
+    client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "past"})
     wait_for(lambda: stage_of(job) == "imported", timeout=120, message=worker.log_path.read_text())
     assert SiteMeasurement.objects.count() == 300 and DexaScan.objects.count() == 300
-    # The stored readings followed once the worker's transaction committed.
+    assert set(DexaScan.objects.values_list("status", "reviewed_by")) == {("released", alice.pk)}
+    # The stored readings (released results feed them) followed once the worker's
+    # transaction committed.
     wait_for(lambda: PatientStatus.objects.filter(latest_scan__isnull=False).count() == 300)
     page = client.get(job.get_absolute_url()).content.decode()
     assert "Import done" in page

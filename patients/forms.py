@@ -22,6 +22,7 @@ from .models import (
     SymptomReport,
     Treatment,
 )
+from .submissions import OnceMixin
 
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 DOSE_MAX_MG = Decimal("1000")
@@ -54,7 +55,7 @@ def check_not_before_birth(day: datetime.date, patient: Patient, what: str) -> N
         )
 
 
-class PatientForm(EditGuardMixin, forms.ModelForm):
+class PatientForm(OnceMixin, EditGuardMixin, forms.ModelForm):
     mrn = forms.CharField(
         label="MRN",
         max_length=32,
@@ -173,7 +174,7 @@ class PatientForm(EditGuardMixin, forms.ModelForm):
         return cleaned
 
 
-class PatientRecordForm(forms.ModelForm):
+class PatientRecordForm(OnceMixin, EditGuardMixin, forms.ModelForm):
     """A record that belongs to a patient: the view sets `instance.patient` before binding."""
 
     @property
@@ -386,7 +387,7 @@ class PatientListForm(forms.Form):
         return patients.order_by(*self.SORTS[options.get("sort") or "name"])
 
 
-class SymptomReportForm(forms.ModelForm):
+class SymptomReportForm(OnceMixin, forms.ModelForm):
     """The symptom diary: what a patient (or a clinician for them) reports."""
 
     pain = forms.TypedChoiceField(

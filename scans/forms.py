@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from patients.concurrency import EditGuardMixin
 from patients.forms import DateInput, check_not_future
+from patients.submissions import OnceMixin
 
 from . import densitometry
 from .models import (
@@ -68,7 +69,7 @@ def format_number(value: Decimal, plus: bool = False) -> str:
     return f"+{text}" if plus and value > 0 else text
 
 
-class DeviceForm(forms.ModelForm):
+class DeviceForm(OnceMixin, EditGuardMixin, forms.ModelForm):
     class Meta:
         model = Device
         fields = ["manufacturer", "model", "serial", "location", "moved_on", "active"]
@@ -102,7 +103,7 @@ class DeviceForm(forms.ModelForm):
         return cleaned
 
 
-class ScanForm(EditGuardMixin, forms.ModelForm):
+class ScanForm(OnceMixin, EditGuardMixin, forms.ModelForm):
     date = forms.DateField(
         label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
     )
@@ -272,7 +273,7 @@ def measurement_formset(*, data=None, instance=None):
     )
 
 
-class PrecisionStudyForm(forms.ModelForm):
+class PrecisionStudyForm(OnceMixin, forms.ModelForm):
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
 
     date = forms.DateField(
@@ -330,7 +331,7 @@ class PrecisionStudyForm(forms.ModelForm):
         return groups
 
 
-class FraxForm(forms.ModelForm):
+class FraxForm(OnceMixin, forms.ModelForm):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:

@@ -19,7 +19,7 @@ from patients.audit import log_access
 from patients.forms import SymptomReportForm
 from patients.models import AccessAction, AccessLogEntry, ReportSource, SymptomReport
 from patients.services import symptom_report_record
-from patients.submissions import submission_save
+from patients.submissions import once_per_token, submission_save
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
@@ -117,6 +117,7 @@ def chart(request, patient, kind):
 
 
 @patient_required
+@once_per_token
 def symptoms(request, patient):
     reports = list(SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH])
     form = SymptomReportForm(request.POST if request.method == "POST" else None)

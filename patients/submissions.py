@@ -10,12 +10,14 @@ moment (two clinicians adding one MRN, one scan twice) does not end in an error 
 is validated again, now sees the other record, and says so next to the field.
 """
 
+import functools
 import secrets
 from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError, transaction
+from django.shortcuts import redirect
 
 from .models import Submission
 
@@ -55,6 +57,31 @@ def _claim(token: str, user) -> tuple[Submission | None, str | None]:
         return None, earlier.location
 
 
+def _earlier(request) -> str | None:
+    token = request.POST.get(TOKEN_FIELD, "")
+    if not token:
+        return None
+    earlier = Submission.objects.filter(token=token, user_id=request.user.pk).first()
+    return earlier.location if earlier is not None else None
+
+
+ALREADY_SENT = "That form had already been sent: it was saved once, shown here."
+
+
+def once_per_token(view):
+    """For a view with a create form: a POST whose token was already used goes where the
+    first use went, before the form is validated again (it would now find its own record)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST" and (earlier := _earlier(request)) is not None:
+            messages.info(request, ALREADY_SENT)
+            return redirect(earlier)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def submission_save(request, *, save: Callable[[], str | None], form=None) -> str | None:
     """Run `save` once per token in one transaction; the address to go to, or None when the
     form (validated again after a unique clash, or stopped by `save`) has to be shown."""
@@ -63,9 +90,7 @@ def submission_save(request, *, save: Callable[[], str | None], form=None) -> st
         with transaction.atomic():
             claim, earlier = _claim(token, request.user)
             if earlier is not None:
-                messages.info(
-                    request, "That form had already been sent: it was saved once, shown here."
-                )
+                messages.info(request, ALREADY_SENT)
                 return earlier
             location = save()
             if location is None:

@@ -36,7 +36,7 @@ from .models import (
     Treatment,
 )
 from .signals import announce_record_changed
-from .submissions import submission_save
+from .submissions import once_per_token, submission_save
 from .tokens import invitation_token
 
 HISTORY_PAGE_SIZE = 50
@@ -55,6 +55,7 @@ def _page_range(page):
 
 
 @clinician_required
+@once_per_token
 def patient_create(request):
     form = PatientForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -71,6 +72,7 @@ def patient_create(request):
 
 
 @clinician_required
+@once_per_token
 def patient_edit(request, pk):
     patient = patient_for_request(request, pk)
     form = PatientForm(_posted(request), instance=patient)
@@ -143,12 +145,14 @@ def _record_error(request, kind: RecordKind, record):
 
 
 @clinician_required
+@once_per_token
 def fracture_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, FRACTURE, Fracture(patient=patient), "Fracture added.")
 
 
 @clinician_required
+@once_per_token
 def fracture_edit(request, fracture_pk):
     fracture = _record_for_request(request, FRACTURE, fracture_pk)
     return _record_form(request, FRACTURE, fracture, "Fracture saved.")
@@ -161,12 +165,14 @@ def fracture_error(request, fracture_pk):
 
 
 @clinician_required
+@once_per_token
 def height_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, HEIGHT, HeightMeasurement(patient=patient), "Height added.")
 
 
 @clinician_required
+@once_per_token
 def height_edit(request, height_pk):
     height = _record_for_request(request, HEIGHT, height_pk)
     return _record_form(request, HEIGHT, height, "Height saved.")
@@ -179,12 +185,14 @@ def height_error(request, height_pk):
 
 
 @clinician_required
+@once_per_token
 def treatment_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, TREATMENT, Treatment(patient=patient), "Treatment added.")
 
 
 @clinician_required
+@once_per_token
 def treatment_edit(request, treatment_pk):
     treatment = _record_for_request(request, TREATMENT, treatment_pk)
     return _record_form(request, TREATMENT, treatment, "Treatment saved.")
@@ -318,6 +326,7 @@ def _shown(model_field, value) -> str:
 
 @require_POST
 @clinician_required
+@once_per_token
 def portal_invite(request, pk):
     patient = patient_for_request(request, pk)
     invitation = None
@@ -373,6 +382,7 @@ def invitation_accept(request, uidb64, token):
 
 
 @clinician_required
+@once_per_token
 def symptom_create(request, pk):
     patient = patient_for_request(request, pk)
     form = ClinicianSymptomReportForm(

@@ -11,7 +11,7 @@ from patients.access import clinician_required, patient_for_request
 from patients.audit import log_access
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
-from patients.submissions import submission_save
+from patients.submissions import once_per_token, submission_save
 
 from . import densitometry, services, trends
 from .forms import (
@@ -32,6 +32,7 @@ def device_list(request):
 
 
 @clinician_required
+@once_per_token
 def device_form(request, pk=None):
     device = get_object_or_404(Device, pk=pk) if pk else None
     form = DeviceForm(_posted(request), instance=device)
@@ -67,6 +68,7 @@ def device_detail(request, pk):
 
 
 @clinician_required
+@once_per_token
 def precision_create(request, pk):
     device = get_object_or_404(Device, pk=pk)
     form = PrecisionStudyForm(_posted(request))
@@ -88,6 +90,7 @@ def precision_create(request, pk):
 
 
 @clinician_required
+@once_per_token
 def frax_create(request, pk):
     patient = patient_for_request(request, pk)
     form = FraxForm(_posted(request), patient=patient)
@@ -129,12 +132,14 @@ def _scan_for_request(request, pk, *, valid_only: bool = True) -> DexaScan:
 
 
 @clinician_required
+@once_per_token
 def scan_create(request, pk):
     patient = patient_for_request(request, pk)
     return _scan_form(request, patient, DexaScan(patient=patient))
 
 
 @clinician_required
+@once_per_token
 def scan_edit(request, pk):
     scan = _scan_for_request(request, pk)
     return _scan_form(request, scan.patient, scan)

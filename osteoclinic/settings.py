@@ -255,5 +255,8 @@ SCAN_INTERVAL_GLUCOCORTICOID_MONTHS = env_int("SCAN_INTERVAL_GLUCOCORTICOID_MONT
 SCAN_IMPORT_MAX_BYTES = env_int("SCAN_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:osteoclinic:mrn")
 
+# Planned dates (a treatment's stop, a page's next review) are at most this many years ahead.
+PLANNED_DATE_MAX_YEARS = env_int("PLANNED_DATE_MAX_YEARS", 5)
+
 # A portal invitation link works once and for this many days.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)

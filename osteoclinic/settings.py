@@ -130,7 +130,9 @@ WSGI_APPLICATION = "osteoclinic.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own templates first: the admin's registration/ pages (password reset
+        # and change, signed out) would otherwise replace ours, the admin app coming first.
+        "DIRS": [BASE_DIR / "osteoclinic" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -119,6 +119,13 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
+# The lockout and the access log take the client's address from the entry the first of them
+# added; left at 0 behind a proxy, every client has the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "patients.client_ip.client_ip"
 
 # Staff sessions end after this many minutes without a request (patients keep Django's
 # default two-week session, ended by signing out or closing access).

@@ -25,11 +25,46 @@ class EditGuardMixin:
     Every edit form of the site uses it; the view (or service) calls `changed_since_opened`
     inside the transaction that saves."""
 
+    # Declared, so that a form built from a field list (the admin's) still has it.
+    declared_fields = {VERSION_FIELD: forms.CharField(widget=forms.HiddenInput, required=False)}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields[VERSION_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
         if self.instance.pk:
             self.fields[VERSION_FIELD].initial = version_of(self.instance)
+
+
+class _GuardedModelForm(EditGuardMixin, forms.ModelForm):
+    pass
+
+
+class EditGuardAdminMixin:
+    """For ModelAdmins: the same guard on the admin's change form, checked as the form is
+    validated (the admin validates and saves in one transaction)."""
+
+    form = _GuardedModelForm
+    edit_guard_merge = True  # False where inlines change too (a scan's measurements)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        fields = [name for _, options in fieldsets for name in options["fields"]]
+        if obj is None or VERSION_FIELD in fields:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": (*options["fields"], VERSION_FIELD)}), *rest]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        merge = self.edit_guard_merge
+
+        def clean(bound):
+            cleaned = form.clean(bound)
+            if bound.instance.pk is not None and not bound.errors:
+                changed_since_opened(bound, merge=merge)
+            return cleaned
+
+        return type(form.__name__, (form,), {"clean": clean})
 
 
 def _opened_snapshot(current, loaded: str):
@@ -62,7 +97,10 @@ def changed_since_opened(form, *, merge: bool = True) -> bool:
                 _stored(base, name),
             )
             if mine == was:
-                setattr(instance, name, theirs)  # only they changed it: keep theirs
+                # Only they changed it: keep theirs (cleaned_data too, for the admin's form,
+                # which builds the instance from it after this check).
+                setattr(instance, name, theirs)
+                form.cleaned_data[name] = theirs
             elif theirs != was and theirs != mine:
                 clashes.append(name)
         if not clashes:

@@ -171,3 +171,57 @@ def test_on_postgresql_two_simultaneous_saves_of_one_field_keep_one_and_stop_one
     winner = next(name for name, status in results.items() if status == 302)
     record.refresh_from_db()
     assert str(getattr(record, field)) == {"alice": alice_value, "bob": bob_value}[winner]
+
+
+def admin_form(client, url) -> dict:
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    return data
+
+
+@pytest.mark.django_db
+def test_the_admins_change_form_has_the_same_guard(admin_user, paula):
+    other = make_user("root2", is_staff=True, is_superuser=True)
+    fracture = fracture_of(paula)
+    url = reverse("admin:patients_fracture_change", args=[fracture.pk])
+    first, second = Client(), Client()
+    first.force_login(admin_user)
+    second.force_login(other)
+    mine, theirs = admin_form(first, url), admin_form(second, url)
+    assert mine["loaded_version"]
+    assert first.post(url, {**mine, "notes": "Admin one."}).status_code == 302
+    response = second.post(url, {**theirs, "notes": "Admin two."})
+    assert response.status_code == 200
+    assert "Saved meanwhile by admin: “Admin one.”" in response.content.decode()
+    fracture.refresh_from_db()
+    assert fracture.notes == "Admin one."
+
+
+@pytest.mark.django_db
+def test_two_editors_changing_one_education_page_keep_both_fields(eddie):
+    from education.models import EducationPage
+    from patients.access import EDITORS
+
+    edna = make_user("edna", EDITORS, is_staff=True)
+    page = EducationPage.objects.create(slug="walk", title="Walk", summary="s", body="b")
+    url = reverse("admin:education_educationpage_change", args=[page.pk])
+    first, second = Client(), Client()
+    first.force_login(eddie)
+    second.force_login(edna)
+    mine, theirs = admin_form(first, url), admin_form(second, url)
+    assert first.post(url, {**mine, "title": "Walking"}).status_code == 302
+    assert second.post(url, {**theirs, "summary": "Why walking helps."}).status_code == 302
+    page.refresh_from_db()
+    assert (page.title, page.summary) == ("Walking", "Why walking helps.")
+    mine = admin_form(first, url)
+    theirs = admin_form(second, url)
+    assert first.post(url, {**mine, "body": "One."}).status_code == 302
+    response = second.post(url, {**theirs, "body": "Two."})
+    assert response.status_code == 200 and "Saved meanwhile by eddie" in response.content.decode()
+    page.refresh_from_db()
+    assert page.body == "One."

@@ -116,3 +116,16 @@ def test_a_scanner_serial_with_a_bidi_control_is_refused(alice, client_for):
     response = client_for(alice).post(reverse("scans:device_create"), data)
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in response.context["form"].errors["serial"][0]
     assert not Device.objects.filter(manufacturer="ge_lunar").exists()
+
+
+def test_an_imported_serial_or_name_with_an_invisible_character_is_rejected_by_row():
+    from scans.importers import parse_file
+
+    text = (
+        "mrn,family_name,scan_date,manufacturer,device_serial,site,side,bmd,t_score\n"
+        "A-1,Fischer,2024-01-02,Hologic,H\u202e-1,spine,,0.800,-1.0\n"
+        "A-2,Fi\u200bscher,2024-01-02,Hologic,H-1,spine,,0.800,-1.0\n"
+    )
+    first, second = parse_file(text, today=TODAY).rows
+    assert first.errors[0][0] == "device_serial" and "U+202E" in first.errors[0][1]
+    assert second.errors[0][0] == "family_name" and "U+200B" in second.errors[0][1]

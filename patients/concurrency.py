@@ -25,9 +25,6 @@ class EditGuardMixin:
     Every edit form of the site uses it; the view (or service) calls `changed_since_opened`
     inside the transaction that saves."""
 
-    # Declared, so that a form built from a field list (the admin's) still has it.
-    declared_fields = {VERSION_FIELD: forms.CharField(widget=forms.HiddenInput, required=False)}
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields[VERSION_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -55,6 +52,10 @@ class EditGuardAdminMixin:
         return [(name, {**options, "fields": (*options["fields"], VERSION_FIELD)}), *rest]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # Declared on the base, so that the admin's form, built from the fieldsets' names,
+        # has the field the fieldsets now name.
+        version = forms.CharField(widget=forms.HiddenInput, required=False)
+        kwargs["form"] = type(self.form.__name__, (self.form,), {VERSION_FIELD: version})
         form = super().get_form(request, obj, change=change, **kwargs)
         merge = self.edit_guard_merge
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0007_device_moved_on'),
+        ('scans', '0008_treatment_response_status'),
     ]
 
     operations = [

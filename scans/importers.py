@@ -537,6 +537,8 @@ def _scan_date(text: str, date_format: str, today: datetime.date) -> datetime.da
     day = parse_date(text, date_format)
     if day > today:
         raise ValueError(f"{day:%Y-%m-%d} is in the future — check the date.")
+    if day < EARLIEST_BIRTH:
+        raise ValueError(f"{day:%Y-%m-%d} is before 1900 — check the year.")
     return day
 
 

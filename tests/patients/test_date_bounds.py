@@ -129,3 +129,12 @@ def test_an_imported_serial_or_name_with_an_invisible_character_is_rejected_by_r
     first, second = parse_file(text, today=TODAY).rows
     assert first.errors[0][0] == "device_serial" and "U+202E" in first.errors[0][1]
     assert second.errors[0][0] == "family_name" and "U+200B" in second.errors[0][1]
+
+
+def test_an_imported_scan_dated_before_1900_is_rejected_by_row():
+    from scans.importers import parse_file
+
+    text = "mrn,scan_date,manufacturer,device_serial,site,side,bmd,t_score\n"
+    text += "A-1,1024-01-02,Hologic,H-1,spine,,0.800,-1.0\n"
+    [row] = parse_file(text, today=TODAY).rows
+    assert row.errors == [("scan_date", "1024-01-02 is before 1900 — check the year.")]

@@ -113,7 +113,7 @@ def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
     log_access(request, patient, AccessAction.CHART)
-    return trends.patient_chart_response(request, patient, kind, released_only=True)
+    return trends.patient_chart_response(request, patient, kind)
 
 
 @patient_required

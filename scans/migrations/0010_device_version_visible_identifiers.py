@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0008_treatment_response_status'),
+        ('scans', '0009_scan_release_note'),
     ]
 
     operations = [

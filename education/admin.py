@@ -14,6 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.concurrency import EditGuardAdminMixin
+
 from .forms import EducationPageForm
 from .models import EducationPage, PatientEducation
 from .services import education_page_restore
@@ -63,7 +65,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(EducationPage)
-class EducationPageAdmin(SimpleHistoryAdmin):
+class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     form = EducationPageForm
     list_display = ("title", "status", "audience", "findings", "order", "review_due", "updated_at")
     list_filter = ("status", "audience", TriggerFilter, ReviewDueFilter)

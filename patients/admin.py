@@ -1,20 +1,21 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .concurrency import EditGuardAdminMixin
 from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 
 PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "menopause")
 
 
 @admin.register(Fracture)
-class FractureAdmin(SimpleHistoryAdmin):
+class FractureAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "patient",
         "date",
@@ -33,7 +34,7 @@ class FractureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(HeightMeasurement)
-class HeightMeasurementAdmin(SimpleHistoryAdmin):
+class HeightMeasurementAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("patient", "date", "cm", "measured", "entered_in_error")
     list_filter = ("measured", "entered_in_error")
     list_select_related = ("patient",)
@@ -43,7 +44,7 @@ class HeightMeasurementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(SimpleHistoryAdmin):
+class TreatmentAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("patient", "name", "drug_class", "start", "stop", "entered_in_error")
     list_filter = ("drug_class", "entered_in_error")
     list_select_related = ("patient",)

@@ -1,6 +1,7 @@
 """The access log: every view of a patient's record, chart, export or print is written down."""
 
 from .access import role_of
+from .client_ip import client_ip
 from .models import AccessLogEntry, Patient
 
 
@@ -12,8 +13,7 @@ def _entry(request, patient_id: int, action: str) -> AccessLogEntry:
         patient_id=patient_id,
         action=action,
         path=request.get_full_path()[:300],
-        # The address the request came from; behind a proxy, configure it to set REMOTE_ADDR.
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
     )
 
 

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.concurrency import EditGuardAdminMixin
+
 from .models import Device, DexaScan, SiteMeasurement
 
 
 @admin.register(Device)
-class DeviceAdmin(SimpleHistoryAdmin):
+class DeviceAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("manufacturer", "model", "serial", "location", "active")
     list_filter = ("manufacturer", "active")
     search_fields = ("serial", "model", "location")
@@ -17,7 +19,8 @@ class SiteMeasurementInline(admin.TabularInline):
 
 
 @admin.register(DexaScan)
-class DexaScanAdmin(SimpleHistoryAdmin):
+class DexaScanAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+    edit_guard_merge = False  # its measurements are edited on the same page
     list_display = ("date", "patient", "device", "status", "entered_in_error")
     list_filter = ("status", "entered_in_error", "device__manufacturer")
     search_fields = ("patient__mrn", "patient__family_name")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0009_scan_release_note'),
+        ('scans', '0010_device_version_visible_identifiers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

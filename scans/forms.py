@@ -2,17 +2,27 @@
 
 import datetime
 import math
-import re
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from patients.concurrency import EditGuardMixin
 from patients.forms import DateInput, check_not_future
+from patients.numbers import (
+    DecimalTextInput,
+    NumberError,
+    ReportNumberField,
+    parse_number,
+    split_pasted_line,
+)
 
 from . import densitometry
+from .entry import Entered
 from .models import (
+    AREA_MAX,
+    AREA_MIN,
+    BMC_MAX,
+    BMC_MIN,
     BMD_MAX,
     BMD_MIN,
     SCORE_MAX,
@@ -23,49 +33,8 @@ from .models import (
     PrecisionStudy,
     Site,
     SiteMeasurement,
+    Vertebra,
 )
-
-# Scanner reports print a typographic minus; people paste it, and decimal commas.
-MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
-NUMBER_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", ",": "."})
-
-
-class ReportNumberField(forms.DecimalField):
-    """A number as printed on a scanner report, with a message that says what to check."""
-
-    def __init__(self, *, low: str, high: str, what: str, unit: str = "", **kwargs):
-        self.low, self.high, self.what, self.unit = Decimal(low), Decimal(high), what, unit
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().translate(NUMBER_SIGNS)
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            raise ValidationError(
-                f"{self.what} must be a number, like {self.low + (self.high - self.low) / 2}.",
-                code="invalid",
-            ) from None
-
-    def validate(self, value):
-        # Django's checks first (required; "NaN" and infinity are not numbers), then the range,
-        # so the message names the value and the bounds rather than a count of digits.
-        super().validate(value)
-        if value is not None and not (self.low <= value <= self.high):
-            low, high = format_number(self.low), format_number(self.high, plus=self.low < 0)
-            raise ValidationError(
-                f"{self.what} {format_number(value)}{self.unit} is outside "
-                f"{low}…{high}{self.unit} — check the report.",
-                code="out_of_range",
-            )
-
-
-def format_number(value: Decimal, plus: bool = False) -> str:
-    text = f"{value}"
-    if text.startswith("-"):
-        return "\u2212" + text[1:]
-    return f"+{text}" if plus and value > 0 else text
 
 
 class DeviceForm(forms.ModelForm):
@@ -107,6 +76,12 @@ class ScanForm(EditGuardMixin, forms.ModelForm):
         label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
     )
 
+    checked = forms.BooleanField(
+        label="Checked against the report",
+        required=False,
+        help_text="Tick once each value the checks name is the one printed on the report.",
+    )
+
     class Meta:
         model = DexaScan
         fields = ["device", "date", "operator", "reference_database", "notes"]
@@ -132,6 +107,25 @@ class ScanForm(EditGuardMixin, forms.ModelForm):
                 "before_birth",
             )
         return day
+
+    def needs_check(self, warnings: list[str]) -> bool:
+        """True, with a message at the tick box, when flagged results are not yet confirmed
+        (docs/clinical-rules.md §13); warnings confirmed before need no second tick."""
+        self.warnings = warnings
+        if not warnings or self.cleaned_data.get("checked"):
+            return False
+        if self.instance.pk and warnings == self.instance.checked_warnings:
+            return False
+        self.add_error(
+            "checked",
+            ValidationError(
+                "Some results did not pass the plausibility checks listed above. Compare each "
+                "with the printed report, correct any typing error, or tick “Checked against "
+                "the report” to save them as they are.",
+                code="unchecked",
+            ),
+        )
+        return True
 
     def clean(self):
         cleaned = super().clean()
@@ -179,24 +173,43 @@ class MeasurementForm(forms.ModelForm):
         decimal_places=1,
     )
 
+    bmc = ReportNumberField(
+        low=BMC_MIN,
+        high=BMC_MAX,
+        what="BMC",
+        unit=" g",
+        label="BMC (g)",
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+    )
+    area = ReportNumberField(
+        low=AREA_MIN,
+        high=AREA_MAX,
+        what="Area",
+        unit=" cm²",
+        label="Area (cm²)",
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+    )
+
     class Meta:
         model = SiteMeasurement
-        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score"]
+        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score", "bmc", "area"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{css} form-control-sm"
-            if name in ("bmd", "t_score", "z_score"):
-                field.widget.attrs["inputmode"] = "decimal"
 
     def has_changed(self):
         # A new row with no numbers typed is blank, whatever its site and side say.
         if self.instance.pk is None:
             return any(
                 (self.data.get(self.add_prefix(name)) or "").strip()
-                for name in ("bmd", "t_score", "z_score")
+                for name in ("bmd", "t_score", "z_score", "bmc", "area")
             )
         return super().has_changed()
 
@@ -272,6 +285,86 @@ def measurement_formset(*, data=None, instance=None):
     )
 
 
+def entered_results(formset) -> list[Entered]:
+    """The site results a valid measurement formset will store, for the plausibility checks."""
+    results = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        if data.get("DELETE") or data.get("bmd") is None or data.get("t_score") is None:
+            continue
+        results.append(Entered(data["site"], data.get("side") or "", data["bmd"], data["t_score"]))
+    return results
+
+
+VERTEBRA_COLUMNS = (
+    # (field, label, low, high, unit, decimals, required when the row is used)
+    ("bmd", "BMD (g/cm²)", BMD_MIN, BMD_MAX, " g/cm²", 3, True),
+    ("t_score", "T-score", SCORE_MIN, SCORE_MAX, "", 1, True),
+    ("bmc", "BMC (g)", BMC_MIN, BMC_MAX, " g", 2, False),
+    ("area", "Area (cm²)", AREA_MIN, AREA_MAX, " cm²", 2, False),
+)
+
+
+class VertebraeForm(forms.Form):
+    """Optional L1–L4 rows of the spine result, as the scanner's report lists them."""
+
+    def __init__(self, *args, scan=None, **kwargs):
+        initial = {}
+        if scan is not None and scan.pk:
+            for row in scan.vertebrae.all():
+                for name, *_ in VERTEBRA_COLUMNS:
+                    initial[f"l{row.level}_{name}"] = getattr(row, name)
+        super().__init__(*args, initial=initial, prefix="vertebrae", **kwargs)
+        for level in Vertebra:
+            for name, label, low, high, unit, places, _required in VERTEBRA_COLUMNS:
+                self.fields[f"l{level.value}_{name}"] = ReportNumberField(
+                    low=low,
+                    high=high,
+                    what=f"{level.label} {label.split(' (')[0]}",
+                    unit=unit,
+                    label=f"{level.label} {label}",
+                    required=False,
+                    max_digits=places + 4,
+                    decimal_places=places,
+                    widget=DecimalTextInput(attrs={"class": "form-control form-control-sm"}),
+                )
+
+    @property
+    def rows(self):
+        """Per vertebra: its label and its bound fields, for the template's table."""
+        return [
+            (level.label, [self[f"l{level.value}_{name}"] for name, *_ in VERTEBRA_COLUMNS])
+            for level in Vertebra
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for level in Vertebra:
+            names = [f"l{level.value}_{name}" for name, *_ in VERTEBRA_COLUMNS]
+            if not any(cleaned.get(name) is not None for name in names):
+                continue
+            for name, label, *_rest, required in VERTEBRA_COLUMNS:
+                key = f"l{level.value}_{name}"
+                if required and cleaned.get(key) is None and key not in self.errors:
+                    self.add_error(
+                        key,
+                        f"{level.label}: give its {label.split(' (')[0]} too, or clear the row.",
+                    )
+        return cleaned
+
+    def values(self) -> dict[int, dict]:
+        """The vertebrae entered: {level: {"bmd": …, "t_score": …, "bmc": …, "area": …}}."""
+        entered = {}
+        for level in Vertebra:
+            row = {
+                name: self.cleaned_data.get(f"l{level.value}_{name}")
+                for name, *_ in VERTEBRA_COLUMNS
+            }
+            if row["bmd"] is not None:
+                entered[level.value] = row
+        return entered
+
+
 class PrecisionStudyForm(forms.ModelForm):
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
 
@@ -301,13 +394,19 @@ class PrecisionStudyForm(forms.ModelForm):
     def clean_values_text(self):
         groups, problems = [], []
         for number, line in enumerate(self.cleaned_data["values_text"].splitlines(), start=1):
-            cells = [c for c in re.split(r"[,;\t ]+", line.strip().translate(MINUS_SIGNS)) if c]
+            cells = split_pasted_line(line)
             if not cells:
                 continue
+            if len(cells) == 1 and cells[0].count(",") > 1:
+                problems.append(
+                    f"Line {number}: “{line.strip()}” — separate values that use a decimal "
+                    "comma with semicolons, tabs or spaces."
+                )
+                continue
             try:
-                values = [float(Decimal(cell)) for cell in cells]
-            except (InvalidOperation, ValueError):  # ValueError: "sNaN" and the like
-                problems.append(f"Line {number}: “{line.strip()}” is not a list of numbers.")
+                values = [float(parse_number(cell, field=f"Line {number}")) for cell in cells]
+            except NumberError as error:
+                problems.append(str(error))
                 continue
             if len(values) < 2:
                 problems.append(f"Line {number}: a patient needs at least two values.")
@@ -336,6 +435,7 @@ class FraxForm(forms.ModelForm):
     class Meta:
         model = FraxEntry
         fields = ["date", "major_osteoporotic", "hip", "with_bmd"]
+        field_classes = {"major_osteoporotic": ReportNumberField, "hip": ReportNumberField}
 
     def __init__(self, *args, patient, **kwargs):
         self.patient = patient

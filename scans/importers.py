@@ -21,16 +21,16 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from patients.models import Menopause, Patient, Sex
+from patients.numbers import NumberError, format_number, parse_number
 
 from . import densitometry
-from .forms import NUMBER_SIGNS, format_number
 from .models import (
     BMD_MAX,
     BMD_MIN,
@@ -550,11 +550,12 @@ def _number(
             raise ValueError("is empty — copy the value from the report.")
         return None
     try:
-        value = Decimal(text.translate(NUMBER_SIGNS).replace(" ", ""))
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise ValueError(f"“{text}” is not a number — copy the value from the report.")
+        value = parse_number(text, field=f"“{text}”")
+    except NumberError:
+        raise ValueError(
+            f"“{text}” is not a number — copy the value from the report (−1.9, –1,9 and 0,812 "
+            "are read as printed)."
+        ) from None
     low_value, high_value = Decimal(low), Decimal(high)
     if not low_value <= value <= high_value:
         plus = low_value < 0

@@ -34,7 +34,9 @@ def parse_number(text: str, *, field: str) -> Decimal:
             f"{field}: “{text.strip()}” is not a number — type it as the report prints it, "
             "for example −1.9, –1,9 or 0,812."
         )
-    digits = f"{match['whole'] or '0'}.{match['fraction'] or '0'}"
+    digits = match["whole"] or "0"
+    if match["fraction"] is not None:
+        digits += f".{match['fraction']}"
     try:
         value = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits

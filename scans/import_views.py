@@ -104,7 +104,16 @@ def _text(pending: dict) -> str:
 
 
 def _preview(pending: dict) -> importers.ImportPlan:
-    return importers.import_preview(text=_text(pending), date_format=pending["date_format"])
+    return importers.import_preview(
+        text=_text(pending),
+        date_format=pending["date_format"],
+        keep_status=pending.get("keep_status", False),
+    )
+
+
+def _ticked(request) -> set[int]:
+    """The flagged rows the clinician ticked as checked against the report."""
+    return {int(value) for value in request.POST.getlist("checked") if value.isdigit()}
 
 
 def _safe_stem(filename: str) -> str:
@@ -167,6 +176,7 @@ def import_preview(request):
         "plan": plan,
         "counts": plan.counts,
         "problems": problems[:PROBLEMS_SHOWN],
+        "flagged": plan.flagged[:PROBLEMS_SHOWN],
         "problems_hidden": max(0, len(problems) - PROBLEMS_SHOWN),
         "blank_rows": plan.parsed.lines - plan.parsed.total,
         "date_format_label": importers.DATE_FORMATS[pending["date_format"]],
@@ -195,6 +205,8 @@ def import_confirm(request):
             date_format=pending["date_format"],
             user=request.user,
             source=pending["filename"],
+            ticked=_ticked(request),
+            keep_status=pending.get("keep_status", False),
         )
     except IntegrityError:
         # Someone saved the same scans between the preview and this commit: all rolled back.
@@ -208,10 +220,16 @@ def import_confirm(request):
     pending["imported_at"] = timezone.now().isoformat()
     request.session.modified = True
     counts = plan.counts
+    written = counts.new_measurements
+    held = (
+        f" {counts.held_back:,} flagged row{'s' if counts.held_back != 1 else ''} not ticked "
+        "as checked against the report were left out: import the file again to add them."
+        if counts.held_back
+        else ""
+    )
     messages.success(
         request,
-        f"Imported {counts.new_measurements:,} measurement"
-        f"{'s' if counts.new_measurements != 1 else ''} as draft scans.",
+        f"Imported {written:,} measurement{'s' if written != 1 else ''} as draft scans.{held}",
     )
     return redirect("scans:import_preview")
 

@@ -28,18 +28,44 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rejects", metavar="PATH", help="Write the rejected rows, with an error column."
         )
+        parser.add_argument(
+            "--checked-rows",
+            metavar="N,N",
+            default="",
+            help="Rows flagged by the plausibility checks that were checked against the report; "
+            "other flagged rows are not imported.",
+        )
+        parser.add_argument(
+            "--keep-status",
+            action="store_true",
+            help="Store the file's status column (past results already reported) instead of "
+            "importing every scan as a draft.",
+        )
 
     def handle(self, *args, file, date_format, commit, rejects, **options):
         path = Path(file)
         try:
+            ticked = {int(n) for n in options["checked_rows"].split(",") if n.strip()}
+        except ValueError:
+            raise CommandError("--checked-rows takes row numbers: 3,5,12.") from None
+        keep_status = options["keep_status"]
+        try:
             text = importers.decode(path.read_bytes())
             if commit:
                 plan = importers.import_commit(
-                    text=text, date_format=date_format, source=path.name, progress=self.progress
+                    text=text,
+                    date_format=date_format,
+                    source=path.name,
+                    ticked=ticked,
+                    keep_status=keep_status,
+                    progress=self.progress,
                 )
             else:
                 plan = importers.import_preview(
-                    text=text, date_format=date_format, progress=self.progress
+                    text=text,
+                    date_format=date_format,
+                    keep_status=keep_status,
+                    progress=self.progress,
                 )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
@@ -74,5 +100,13 @@ class Command(BaseCommand):
         for row in plan.problems:
             for column, message in row.errors:
                 self.stdout.write(f"Row {row.number} ({row.status}) {column}: {message}")
+        for row in plan.flagged:
+            for warning in row.warnings:
+                self.stdout.write(f"Row {row.number} (flagged) {warning}")
+        if plan.flagged:
+            self.stdout.write(
+                f"Flagged: {counts.flagged:,} rows, imported only when named in --checked-rows"
+                + (f"; {counts.held_back:,} left out." if committed else ".")
+            )
         if not committed:
             self.stdout.write("Nothing was written. Run again with --commit to import.")

@@ -228,6 +228,9 @@ def vertebra_exclusion(t_scores: dict[int, Decimal]) -> str | None:
         neighbours = [n for n in (level - 1, level + 1) if n in t_scores]
         if neighbours and all((min(level, n), max(level, n)) in pairs for n in neighbours):
             suspects.append(level)
+    # One that differs from both its neighbours explains the end vertebra's difference too.
+    inner = [level for level in suspects if level - 1 in t_scores and level + 1 in t_scores]
+    suspects = inner or suspects
     if not suspects or len(suspects) == len(levels):
         suspects = sorted({level for pair in pairs for level in pair})
     shown = ", ".join(f"L{level} {format_number(Decimal(t_scores[level]))}" for level in levels)

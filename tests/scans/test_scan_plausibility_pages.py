@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from scans.models import DexaScan, SiteMeasurement, VertebraMeasurement
-from tests.conftest import make_patient
 
 
 def form_data(device, rows, *, date="2024-05-06", vertebrae=None, **extra):
@@ -48,22 +47,6 @@ def released(patient, device, day, rows):
             scan=scan, side=row.get("side", ""), **{k: v for k, v in row.items() if k != "side"}
         )
     return scan
-
-
-@pytest.fixture
-def line_of_five(hologic):
-    """Five women's released spine results on T = (BMD − 1.000) / 0.100."""
-    for number, (bmd, t_score) in enumerate(
-        [
-            ("0.800", "-2.0"),
-            ("0.850", "-1.5"),
-            ("0.900", "-1.0"),
-            ("0.950", "-0.5"),
-            ("1.000", "0.0"),
-        ]
-    ):
-        woman = make_patient(f"LINE-{number}")
-        released(woman, hologic, datetime.date(2022, 1, 3), [spine(bmd, t_score)])
 
 
 def post(client, patient, data):

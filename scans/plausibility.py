@@ -64,7 +64,7 @@ def nhanes_warning(site: str, bmd: Decimal, t_score: Decimal, manufacturer: str)
     expected = (Decimal(bmd) - Decimal(str(reference.mean))) / Decimal(str(reference.sd))
     if abs(Decimal(t_score) - expected) <= T_TOLERANCE:
         return None
-    care = ", to be used with care" if reference.use_with_care else ""
+    care = " (to be used with care)" if reference.use_with_care else ""
     return (
         f"T-score {format_number(t_score)} does not fit BMD {bmd} g/cm²: the NHANES III "
         f"reference{care} gives {format_number(expected.quantize(Decimal('0.01')))} — a typing "

@@ -18,12 +18,12 @@ from .forms import (
     FraxForm,
     PrecisionStudyForm,
     ScanForm,
-    VertebraeForm,
     entered_results,
     measurement_formset,
 )
 from .interpretation import load_record, study_holds
 from .models import Device, DexaScan, FraxEntry, Site
+from .vertebrae import VertebraeForm
 
 
 @clinician_required

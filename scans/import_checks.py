@@ -128,3 +128,10 @@ def checked_in_file(row) -> bool:
 def held_back(row, ticked: set[int]) -> bool:
     """A flagged row is written only when ticked, or already checked in the file."""
     return bool(row.warnings) and row.number not in ticked and not checked_in_file(row)
+
+
+def rows_to_write(rows, ticked: set[int]) -> list:
+    """The new rows a commit writes: a flagged row not ticked holds back every row of its scan,
+    so that no scan is stored without one of its results (the form saves a scan whole too)."""
+    waiting = {row.values.scan_key for row in rows if held_back(row, ticked)}
+    return [row for row in rows if row.values.scan_key not in waiting]

@@ -222,8 +222,9 @@ def import_confirm(request):
     counts = plan.counts
     written = counts.new_measurements
     held = (
-        f" {counts.held_back:,} flagged row{'s' if counts.held_back != 1 else ''} not ticked "
-        "as checked against the report were left out: import the file again to add them."
+        f" {counts.held_back:,} row{'s' if counts.held_back != 1 else ''} of scans with a "
+        "flagged result not ticked as checked against the report were left out: import the "
+        "file again to add them."
         if counts.held_back
         else ""
     )

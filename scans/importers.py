@@ -970,13 +970,14 @@ def import_commit(
     """Import the file's new records in one transaction; everything else is left as it is.
 
     A flagged row is written only when its number is in `ticked` (checked against the report
-    by `user`), or when the file records that its warnings were checked already.
+    by `user`), or when the file records that its warnings were checked already; until then
+    the other rows of its scan wait with it.
     """
     plan = import_preview(
         text=text, date_format=date_format, keep_status=keep_status, progress=progress
     )
     ticked = set(ticked)
-    rows = [row for row in plan.new_rows if not import_checks.held_back(row, ticked)]
+    rows = import_checks.rows_to_write(plan.new_rows, ticked)
     counts = plan.counts
     # From here the counts say what was written, flagged rows left out being counted apart.
     counts.held_back = len(plan.new_rows) - len(rows)

@@ -35,7 +35,8 @@ def scan_save(
         return None
     scan = form.save(commit=False)
     scan.patient = patient
-    changed = form.has_changed() or formset.has_changed()
+    # Ticking "checked against the report" is not a change of the scan's values.
+    changed = any(name != "checked" for name in form.changed_data) or formset.has_changed()
     changed = changed or (vertebrae is not None and vertebrae.has_changed())
     if scan.status != ScanStatus.DRAFT and changed:
         # Changed values were not what was reviewed: the scan goes back to draft and leaves

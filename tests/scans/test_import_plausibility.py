@@ -97,21 +97,22 @@ def test_a_flagged_row_is_imported_only_when_ticked(client, alice, paula, hologi
     html = page.content.decode()
     assert 'name="checked" value="3"' in html and "NHANES III" in html
 
+    other = {**good, "scan_date": "2023-05-06"}  # another scan of the same file
+    page = preview(client, csv_text(good, bad, other))
     token = client.session["scans_import"]["token"]
     response = client.post(reverse("scans:import_confirm"), {"token": token})
     assert response.status_code == 302
-    assert set(SiteMeasurement.objects.values_list("site", flat=True)) == {"lumbar_spine"}
-    scan = DexaScan.objects.get()
-    assert scan.checked_warnings == [] and scan.checked_by == ""
+    # The flagged row's scan waits whole; the other scan is imported.
+    assert [str(s.date) for s in DexaScan.objects.all()] == ["2023-05-06"]
     message = client.get(reverse("scans:import_preview")).content.decode()
-    assert "1 flagged row not ticked" in message
+    assert "2 rows of scans with a flagged result not ticked" in message
 
-    # The same file again: the left-out row is new, and imported once ticked.
-    page = preview(client, csv_text(good, bad))
+    # The same file again: the left-out rows are new, and imported once the flag is ticked.
+    page = preview(client, csv_text(good, bad, other))
     token = client.session["scans_import"]["token"]
     client.post(reverse("scans:import_confirm"), {"token": token, "checked": ["3"]})
-    assert SiteMeasurement.objects.count() == 2
-    scan.refresh_from_db()
+    assert SiteMeasurement.objects.count() == 3
+    scan = DexaScan.objects.get(date="2024-05-06")
     assert scan.checked_by == "alice" and scan.checked_at is not None
     assert scan.checked_warnings[0].startswith("Total hip (left): T-score −1.0 does not fit")
     page = client.get(scan.get_absolute_url()).content.decode()
@@ -122,7 +123,7 @@ def test_the_command_imports_flagged_rows_named_as_checked(tmp_path, paula, holo
     path = tmp_path / "scans.csv"
     path.write_text(csv_text(spine_row("0.812", "-2.7"), hip_row("0.400", "-1.0")))
     call_command("import_scans", str(path), "--commit")
-    assert SiteMeasurement.objects.count() == 1
+    assert SiteMeasurement.objects.count() == 0
     assert "Row 3 (flagged) Total hip (left)" in capsys.readouterr().out
     call_command("import_scans", str(path), "--commit", "--checked-rows", "3")
     assert SiteMeasurement.objects.count() == 2

@@ -228,3 +228,17 @@ def test_the_scanner_page_shows_each_learned_line(
     assert "<td>1.000</td>" in page and "<td>0.100</td>" in page  # mean and SD
     assert "<td>0.00, 1.000</td>" in page  # residual SD and R²
     assert "used once 5 released results" in page
+
+
+def test_ticking_the_check_on_an_unchanged_released_scan_keeps_it_released(
+    client, alice, paula, hologic
+):
+    # Stored before the checks existed: released, flagged now, never checked.
+    scan = released(paula, hologic, datetime.date(2024, 1, 1), [hip("0.400", "-1.0")])
+    client.force_login(alice)
+    url = reverse("scans:scan_edit", args=[scan.pk])
+    rows = [hip("0.400", "-1.0")]
+    assert client.post(url, _edit_data(scan, rows)).status_code == 200
+    assert client.post(url, _edit_data(scan, rows, checked="on")).status_code == 302
+    scan.refresh_from_db()
+    assert scan.status == "released" and scan.checked_by == "alice"

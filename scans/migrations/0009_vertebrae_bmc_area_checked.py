@@ -15,7 +15,7 @@ restore = triggers.run({"sqlite": triggers.SQLITE})
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scans", "0007_device_moved_on"),
+        ("scans", "0008_treatment_response_status"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,6 +22,7 @@ from .models import (
     SymptomReport,
     Treatment,
 )
+from .numbers import ReportNumberField
 
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 DOSE_MAX_MG = Decimal("1000")
@@ -94,6 +95,7 @@ class PatientForm(EditGuardMixin, forms.ModelForm):
             "date_of_birth": DateInput(),
             "clinician_notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"glucocorticoid_dose_mg": ReportNumberField}
         labels = {"clinician_notes": "Clinician notes (not shown to the patient)"}
         help_texts = {
             "menopause": "For a male patient, choose “Not applicable”.",
@@ -251,7 +253,8 @@ class HeightForm(PatientRecordForm):
     class Meta:
         model = HeightMeasurement
         fields = ["date", "cm", "measured"]
-        widgets = {"date": DateInput(), "cm": forms.NumberInput(attrs={"step": "0.1"})}
+        widgets = {"date": DateInput()}
+        field_classes = {"cm": ReportNumberField}
         labels = {"measured": "Measured in clinic"}
         help_texts = {"cm": "In centimetres, to one decimal: for example 162.5."}
         error_messages = {

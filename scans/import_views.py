@@ -131,7 +131,14 @@ def _text(pending: dict) -> str:
 
 
 def _preview(pending: dict) -> importers.ImportPlan:
+    # The rows flagged as new results; confirmed as past results, a file's earlier released
+    # rows count as previous scans too, and a row flagged only then is held back and counted.
     return importers.import_preview(text=_text(pending), date_format=pending["date_format"])
+
+
+def _ticked(request) -> set[int]:
+    """The flagged rows the clinician ticked as checked against the report."""
+    return {int(value) for value in request.POST.getlist("checked") if value.isdigit()}
 
 
 def _safe_stem(filename: str) -> str:
@@ -198,10 +205,13 @@ def _preview_page(request, pending: dict, form: ImportResultsForm):
         "plan": plan,
         "counts": plan.counts,
         "problems": problems[:PROBLEMS_SHOWN],
+        "flagged": plan.flagged[:PROBLEMS_SHOWN],
         "problems_hidden": max(0, len(problems) - PROBLEMS_SHOWN),
         "blank_rows": plan.parsed.lines - plan.parsed.total,
         "date_format_label": importers.DATE_FORMATS[pending["date_format"]],
         "results_form": form,
+        # Ticks given with a confirm that is shown again (no answer to the question) stay.
+        "ticked": _ticked(request) if request.method == "POST" else set(),
     }
     return render(request, "scans/import_preview.html", context)
 
@@ -232,6 +242,7 @@ def import_confirm(request):
             user=request.user,
             source=pending["filename"],
             past_results=past,
+            ticked=_ticked(request),
         )
     except IntegrityError:
         # Someone saved the same scans between the preview and this commit: all rolled back.
@@ -247,11 +258,19 @@ def import_confirm(request):
     pending["decided_by"] = request.user.get_username()
     request.session.modified = True
     counts = plan.counts
+    written = counts.new_measurements
+    held = (
+        f" {counts.held_back:,} row{'s' if counts.held_back != 1 else ''} of scans with a "
+        "flagged result not ticked as checked against the report were left out: import the "
+        "file again to add them."
+        if counts.held_back
+        else ""
+    )
     messages.success(
         request,
-        f"Imported {counts.new_measurements:,} measurement"
-        f"{'s' if counts.new_measurements != 1 else ''} as "
-        + ("released past results." if past else "draft scans."),
+        f"Imported {written:,} measurement{'s' if written != 1 else ''} as "
+        + ("released past results." if past else "draft scans.")
+        + held,
     )
     return redirect("scans:import_preview")
 

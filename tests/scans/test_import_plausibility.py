@@ -100,7 +100,7 @@ def test_a_flagged_row_is_imported_only_when_ticked(client, alice, paula, hologi
     other = {**good, "scan_date": "2023-05-06"}  # another scan of the same file
     page = preview(client, csv_text(good, bad, other))
     token = client.session["scans_import"]["token"]
-    response = client.post(reverse("scans:import_confirm"), {"token": token})
+    response = client.post(reverse("scans:import_confirm"), {"token": token, "results": "new"})
     assert response.status_code == 302
     # The flagged row's scan waits whole; the other scan is imported.
     assert [str(s.date) for s in DexaScan.objects.all()] == ["2023-05-06"]
@@ -110,7 +110,9 @@ def test_a_flagged_row_is_imported_only_when_ticked(client, alice, paula, hologi
     # The same file again: the left-out rows are new, and imported once the flag is ticked.
     page = preview(client, csv_text(good, bad, other))
     token = client.session["scans_import"]["token"]
-    client.post(reverse("scans:import_confirm"), {"token": token, "checked": ["3"]})
+    client.post(
+        reverse("scans:import_confirm"), {"token": token, "results": "new", "checked": ["3"]}
+    )
     assert SiteMeasurement.objects.count() == 3
     scan = DexaScan.objects.get(date="2024-05-06")
     assert scan.checked_by == "alice" and scan.checked_at is not None

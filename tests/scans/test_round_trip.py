@@ -32,7 +32,11 @@ def log_scan(client, patient, device, day, rows, *, vertebrae=None, checked=Fals
 
 
 def review(client, scan, action):
-    client.post(reverse("scans:scan_review", args=[scan.pk]), {"action": action})
+    """Decide on the scan's review page, as opened (a release is taken there only)."""
+    url = reverse("scans:scan_review", args=[scan.pk])
+    opened = client.get(url).context["form"]["opened"].value()
+    response = client.post(url, {"action": action, "opened": opened})
+    assert response.status_code == 302
 
 
 def record_of(mrn: str) -> dict:

@@ -308,6 +308,10 @@ SCAN_INTERVAL_UNTREATED_MONTHS = env_int("SCAN_INTERVAL_UNTREATED_MONTHS", 24)
 SCAN_INTERVAL_ON_TREATMENT_MONTHS = env_int("SCAN_INTERVAL_ON_TREATMENT_MONTHS", 24)
 SCAN_INTERVAL_GLUCOCORTICOID_MONTHS = env_int("SCAN_INTERVAL_GLUCOCORTICOID_MONTHS", 12)
 
+# A change in BMD since the previous released scan at a site faster than this, in % a year,
+# needs a confirmation against the report before it is saved (docs/clinical-rules.md §13).
+SCAN_MAX_CHANGE_PERCENT_PER_YEAR = env_int("SCAN_MAX_CHANGE_PERCENT_PER_YEAR", 10)
+
 # The largest CSV of scans the import page accepts, and the system of MRNs in FHIR exports.
 SCAN_IMPORT_MAX_BYTES = env_int("SCAN_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:osteoclinic:mrn")

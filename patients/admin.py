@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .concurrency import EditGuardAdminMixin
 from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
+from .numbers import ADMIN_NUMBER_OVERRIDES
 
 PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
+# Clinical numbers are typed as reports print them (docs/clinical-rules.md §12).
+NUMBERS = {models.DecimalField: ADMIN_NUMBER_OVERRIDES}
 
 
 @admin.register(Patient)
@@ -12,6 +16,7 @@ class PatientAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "menopause")
+    formfield_overrides = NUMBERS
 
 
 @admin.register(Fracture)
@@ -36,6 +41,7 @@ class FractureAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 @admin.register(HeightMeasurement)
 class HeightMeasurementAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("patient", "date", "cm", "measured", "entered_in_error")
+    formfield_overrides = NUMBERS
     list_filter = ("measured", "entered_in_error")
     list_select_related = ("patient",)
     search_fields = PATIENT_SEARCH

@@ -23,6 +23,7 @@ from .models import (
     SymptomReport,
     Treatment,
 )
+from .numbers import ReportNumberField
 from .submissions import OnceMixin
 
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
@@ -97,6 +98,7 @@ class PatientForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
             "date_of_birth": DateInput(),
             "clinician_notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"glucocorticoid_dose_mg": ReportNumberField}
         labels = {"clinician_notes": "Clinician notes (not shown to the patient)"}
         help_texts = {
             "menopause": "For a male patient, choose “Not applicable”.",
@@ -258,7 +260,8 @@ class HeightForm(PatientRecordForm):
     class Meta:
         model = HeightMeasurement
         fields = ["date", "cm", "measured"]
-        widgets = {"date": DateInput(), "cm": forms.NumberInput(attrs={"step": "0.1"})}
+        widgets = {"date": DateInput()}
+        field_classes = {"cm": ReportNumberField}
         labels = {"measured": "Measured in clinic"}
         help_texts = {"cm": "In centimetres, to one decimal: for example 162.5."}
         error_messages = {

@@ -1,9 +1,14 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.concurrency import EditGuardAdminMixin
+from patients.numbers import ADMIN_NUMBER_OVERRIDES
 
-from .models import Device, DexaScan, SiteMeasurement
+from .models import Device, DexaScan, SiteMeasurement, VertebraMeasurement
+
+# Clinical numbers are typed as reports print them (docs/clinical-rules.md §12).
+NUMBERS = {models.DecimalField: ADMIN_NUMBER_OVERRIDES}
 
 
 @admin.register(Device)
@@ -16,6 +21,13 @@ class DeviceAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 class SiteMeasurementInline(admin.TabularInline):
     model = SiteMeasurement
     extra = 0
+    formfield_overrides = NUMBERS
+
+
+class VertebraMeasurementInline(admin.TabularInline):
+    model = VertebraMeasurement
+    extra = 0
+    formfield_overrides = NUMBERS
 
 
 @admin.register(DexaScan)
@@ -26,4 +38,5 @@ class DexaScanAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     search_fields = ("patient__mrn", "patient__family_name")
     raw_id_fields = ("patient",)
     date_hierarchy = "date"
-    inlines = [SiteMeasurementInline]
+    inlines = [SiteMeasurementInline, VertebraMeasurementInline]
+    readonly_fields = ("checked_warnings", "checked_by", "checked_at")

@@ -2,9 +2,11 @@
 
 import csv
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
+from .import_checks import format_checked_warnings
 from .importers import COLUMNS, FORMULA_STARTS, TEXT_COLUMNS
-from .models import SiteMeasurement
+from .models import SiteMeasurement, VertebraMeasurement
 
 BYTE_ORDER_MARK = "\ufeff"  # lets Excel open the file as UTF-8; the import accepts it
 
@@ -18,14 +20,29 @@ def valid_measurements():
     )
 
 
+def valid_vertebrae():
+    """Every vertebra of a valid scan, ready for `measurement_row`."""
+    return (
+        VertebraMeasurement.objects.filter(scan__entered_in_error=False)
+        .select_related("scan__patient", "scan__device")
+        .order_by("scan__patient__mrn", "scan__date", "scan__device_id", "level", "pk")
+    )
+
+
 def _text(value: str) -> str:
     # A name like "=HYPERLINK(...)" must not run as a formula in a spreadsheet (OWASP).
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def measurement_row(measurement: SiteMeasurement) -> list[str]:
-    """One measurement as a row of the import's columns."""
+def _optional(value) -> str:
+    return "" if value is None else f"{value}"
+
+
+def measurement_row(measurement) -> list[str]:
+    """One site measurement or vertebra as a row of the import's columns, with its scan's
+    status and check against the report, so that a file re-imports as the same record."""
     scan, patient = measurement.scan, measurement.scan.patient
+    vertebra = isinstance(measurement, VertebraMeasurement)
     values = {
         "mrn": patient.mrn,
         "family_name": patient.family_name,
@@ -35,13 +52,19 @@ def measurement_row(measurement: SiteMeasurement) -> list[str]:
         "scan_date": f"{scan.date:%Y-%m-%d}",
         "manufacturer": scan.device.get_manufacturer_display(),
         "device_serial": scan.device.serial,
-        "site": measurement.site,
-        "side": measurement.side,
+        "site": f"L{measurement.level}" if vertebra else measurement.site,
+        "side": "" if vertebra else measurement.side,
         "bmd": f"{measurement.bmd}",
         "t_score": f"{measurement.t_score}",
-        "z_score": "" if measurement.z_score is None else f"{measurement.z_score}",
+        "z_score": "" if vertebra else _optional(measurement.z_score),
         "menopause": patient.menopause,
-        "vertebrae": measurement.vertebrae,
+        "vertebrae": "" if vertebra else measurement.vertebrae,
+        "bmc": _optional(measurement.bmc),
+        "area": _optional(measurement.area),
+        "status": scan.status,
+        "checked_by": scan.checked_by,
+        "checked_at": scan.checked_at.isoformat() if scan.checked_at else "",
+        "checked_warnings": format_checked_warnings(scan.checked_warnings),
     }
     return [_text(values[name]) if name in TEXT_COLUMNS else values[name] for name in COLUMNS]
 
@@ -62,10 +85,22 @@ def csv_lines(measurements: Iterable[SiteMeasurement]) -> Iterator[str]:
 
 
 def patient_csv(patient) -> str:
-    """One patient's measurements of valid scans, as one CSV text."""
-    return "".join(csv_lines(valid_measurements().filter(scan__patient=patient)))
+    """One patient's measurements and vertebrae of valid scans, as one CSV text."""
+    return "".join(
+        csv_lines(
+            chain(
+                valid_measurements().filter(scan__patient=patient),
+                valid_vertebrae().filter(scan__patient=patient),
+            )
+        )
+    )
 
 
 def clinic_csv_lines() -> Iterator[str]:
     """The whole clinic, streamed in chunks so memory stays flat however many scans exist."""
-    return csv_lines(valid_measurements().iterator(chunk_size=2000))
+    return csv_lines(
+        chain(
+            valid_measurements().iterator(chunk_size=2000),
+            valid_vertebrae().iterator(chunk_size=2000),
+        )
+    )

@@ -26,7 +26,7 @@ from patients.models import DatePrecision, Fracture, Patient
 
 from . import densitometry as d
 from .interpretation import ScanReading, SiteChange, load_scan_readings
-from .models import Device, DexaScan, ScanStatus, Site, SiteMeasurement
+from .models import Device, DexaScan, ScanStatus, Site, SiteMeasurement, VertebraMeasurement
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -201,6 +201,62 @@ def observations(
             "bodySite": body_site(measurement, text),
             "device": _reference(device, device_name),
         }
+        if name == "bmd" and (parts := content_and_area(measurement)):
+            observation["component"] = parts
+        found.append(observation)
+    return found
+
+
+# BMC and area as the scanner reports them, beside the BMD they give (BMD = BMC / area,
+# docs/clinical-rules.md §13). No LOINC code is used for them: the code names the value in text.
+CONTENT_AND_AREA = (("bmc", "Bone mineral content (BMC)", "g", "g"), ("area", "Area", "cm2", "cm2"))
+
+
+def content_and_area(measurement) -> list[dict]:
+    return [
+        {
+            "code": {"text": label},
+            "valueQuantity": {
+                "value": float(getattr(measurement, name)),
+                "unit": unit,
+                "system": UCUM,
+                "code": ucum,
+            },
+        }
+        for name, label, unit, ucum in CONTENT_AND_AREA
+        if getattr(measurement, name) is not None
+    ]
+
+
+def vertebra_observations(
+    scan: DexaScan, vertebra: VertebraMeasurement, patient: dict, device: dict, device_name: str
+) -> list[dict]:
+    """BMD (with BMC and area) and T-score of one lumbar vertebra. LOINC codes the L1–L4 run,
+    not one vertebra: the code is text, the region the lumbar spine with the vertebra named."""
+    text = f"{vertebra.get_level_display()} vertebra"
+    found = []
+    for name, label, ucum, unit in KINDS[:2]:
+        observation = {
+            "resourceType": "Observation",
+            "id": _uuid("vertebra", vertebra.pk, name),
+            "status": OBSERVATION_STATUS[ScanStatus(scan.status)],
+            "code": {"text": f"{label}, {text}"},
+            "subject": _reference(patient),
+            "effectiveDateTime": f"{scan.date:%Y-%m-%d}",
+            "valueQuantity": {
+                "value": float(getattr(vertebra, name)),
+                "unit": unit,
+                "system": UCUM,
+                "code": ucum,
+            },
+            "bodySite": {
+                "coding": [{"system": SNOMED, "code": BODY_STRUCTURES[Site.LUMBAR_SPINE]}],
+                "text": text,
+            },
+            "device": _reference(device, device_name),
+        }
+        if name == "bmd" and (parts := content_and_area(vertebra)):
+            observation["component"] = parts
         found.append(observation)
     return found
 
@@ -320,6 +376,11 @@ def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) ->
     readings, fractures = loaded["readings"], loaded["fractures"]
     subject = patient_resource(patient)
     resources = [subject]
+    vertebrae: dict[int, list[VertebraMeasurement]] = {}
+    for vertebra in VertebraMeasurement.objects.filter(
+        scan_id__in=[reading.scan.pk for reading in readings]
+    ).order_by("scan_id", "level"):
+        vertebrae.setdefault(vertebra.scan_id, []).append(vertebra)
     devices: dict[int, tuple[dict, str]] = {}
     for reading in readings:
         scan = reading.scan
@@ -331,6 +392,10 @@ def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) ->
             observation
             for row in reading.changes
             for observation in observations(scan, row.measurement, subject, device, device_name)
+        ] + [
+            observation
+            for vertebra in vertebrae.get(scan.pk, ())
+            for observation in vertebra_observations(scan, vertebra, subject, device, device_name)
         ]
         resources.extend(results)
         resources.append(diagnostic_report(reading, subject, results))

@@ -2,8 +2,6 @@
 
 import datetime
 import math
-import re
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,10 +9,21 @@ from django.core.exceptions import ValidationError
 from patients.concurrency import EditGuardMixin
 from patients.dates import DateBoundsMixin
 from patients.forms import DateInput, check_not_future
+from patients.numbers import (
+    NumberError,
+    ReportNumberField,
+    parse_number,
+    split_pasted_line,
+)
 from patients.submissions import OnceMixin
 
 from . import densitometry
+from .entry import Entered
 from .models import (
+    AREA_MAX,
+    AREA_MIN,
+    BMC_MAX,
+    BMC_MIN,
     BMD_MAX,
     BMD_MIN,
     SCORE_MAX,
@@ -26,48 +35,6 @@ from .models import (
     Site,
     SiteMeasurement,
 )
-
-# Scanner reports print a typographic minus; people paste it, and decimal commas.
-MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
-NUMBER_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", ",": "."})
-
-
-class ReportNumberField(forms.DecimalField):
-    """A number as printed on a scanner report, with a message that says what to check."""
-
-    def __init__(self, *, low: str, high: str, what: str, unit: str = "", **kwargs):
-        self.low, self.high, self.what, self.unit = Decimal(low), Decimal(high), what, unit
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().translate(NUMBER_SIGNS)
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            raise ValidationError(
-                f"{self.what} must be a number, like {self.low + (self.high - self.low) / 2}.",
-                code="invalid",
-            ) from None
-
-    def validate(self, value):
-        # Django's checks first (required; "NaN" and infinity are not numbers), then the range,
-        # so the message names the value and the bounds rather than a count of digits.
-        super().validate(value)
-        if value is not None and not (self.low <= value <= self.high):
-            low, high = format_number(self.low), format_number(self.high, plus=self.low < 0)
-            raise ValidationError(
-                f"{self.what} {format_number(value)}{self.unit} is outside "
-                f"{low}…{high}{self.unit} — check the report.",
-                code="out_of_range",
-            )
-
-
-def format_number(value: Decimal, plus: bool = False) -> str:
-    text = f"{value}"
-    if text.startswith("-"):
-        return "\u2212" + text[1:]
-    return f"+{text}" if plus and value > 0 else text
 
 
 class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
@@ -112,6 +79,12 @@ class ScanForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
         label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
     )
 
+    checked = forms.BooleanField(
+        label="Checked against the report",
+        required=False,
+        help_text="Tick once each value the checks name is the one printed on the report.",
+    )
+
     class Meta:
         model = DexaScan
         fields = ["device", "date", "operator", "reference_database", "notes"]
@@ -137,6 +110,25 @@ class ScanForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
                 "before_birth",
             )
         return day
+
+    def needs_check(self, warnings: list[str]) -> bool:
+        """True, with a message at the tick box, when flagged results are not yet confirmed
+        (docs/clinical-rules.md §13); warnings confirmed before need no second tick."""
+        self.warnings = warnings
+        if not warnings or self.cleaned_data.get("checked"):
+            return False
+        if self.instance.pk and warnings == self.instance.checked_warnings:
+            return False
+        self.add_error(
+            "checked",
+            ValidationError(
+                "Some results did not pass the plausibility checks listed above. Compare each "
+                "with the printed report, correct any typing error, or tick “Checked against "
+                "the report” to save them as they are.",
+                code="unchecked",
+            ),
+        )
+        return True
 
     def clean(self):
         cleaned = super().clean()
@@ -184,24 +176,43 @@ class MeasurementForm(forms.ModelForm):
         decimal_places=1,
     )
 
+    bmc = ReportNumberField(
+        low=BMC_MIN,
+        high=BMC_MAX,
+        what="BMC",
+        unit=" g",
+        label="BMC (g)",
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+    )
+    area = ReportNumberField(
+        low=AREA_MIN,
+        high=AREA_MAX,
+        what="Area",
+        unit=" cm²",
+        label="Area (cm²)",
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+    )
+
     class Meta:
         model = SiteMeasurement
-        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score"]
+        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score", "bmc", "area"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{css} form-control-sm"
-            if name in ("bmd", "t_score", "z_score"):
-                field.widget.attrs["inputmode"] = "decimal"
 
     def has_changed(self):
         # A new row with no numbers typed is blank, whatever its site and side say.
         if self.instance.pk is None:
             return any(
                 (self.data.get(self.add_prefix(name)) or "").strip()
-                for name in ("bmd", "t_score", "z_score")
+                for name in ("bmd", "t_score", "z_score", "bmc", "area")
             )
         return super().has_changed()
 
@@ -277,6 +288,17 @@ def measurement_formset(*, data=None, instance=None):
     )
 
 
+def entered_results(formset) -> list[Entered]:
+    """The site results a valid measurement formset will store, for the plausibility checks."""
+    results = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        if data.get("DELETE") or data.get("bmd") is None or data.get("t_score") is None:
+            continue
+        results.append(Entered(data["site"], data.get("side") or "", data["bmd"], data["t_score"]))
+    return results
+
+
 class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     past_dates = ("date",)
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
@@ -307,13 +329,19 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     def clean_values_text(self):
         groups, problems = [], []
         for number, line in enumerate(self.cleaned_data["values_text"].splitlines(), start=1):
-            cells = [c for c in re.split(r"[,;\t ]+", line.strip().translate(MINUS_SIGNS)) if c]
+            cells = split_pasted_line(line)
             if not cells:
                 continue
+            if len(cells) == 1 and cells[0].count(",") > 1:
+                problems.append(
+                    f"Line {number}: “{line.strip()}” — separate values that use a decimal "
+                    "comma with semicolons, tabs or spaces."
+                )
+                continue
             try:
-                values = [float(Decimal(cell)) for cell in cells]
-            except (InvalidOperation, ValueError):  # ValueError: "sNaN" and the like
-                problems.append(f"Line {number}: “{line.strip()}” is not a list of numbers.")
+                values = [float(parse_number(cell, field=f"Line {number}")) for cell in cells]
+            except NumberError as error:
+                problems.append(str(error))
                 continue
             if len(values) < 2:
                 problems.append(f"Line {number}: a patient needs at least two values.")
@@ -343,6 +371,7 @@ class FraxForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     class Meta:
         model = FraxEntry
         fields = ["date", "major_osteoporotic", "hip", "with_bmd"]
+        field_classes = {"major_osteoporotic": ReportNumberField, "hip": ReportNumberField}
 
     def __init__(self, *args, patient, **kwargs):
         self.patient = patient

@@ -164,6 +164,20 @@ def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
             for row in problems[:PROBLEMS_KEPT]
         ],
         problems_total=len(problems),
+        flagged=[
+            {
+                "number": row.number,
+                "mrn": row.values.mrn,
+                "scan_date": row.values.scan_date.isoformat(),
+                "site": row.values.site,
+                "side": row.values.side,
+                "bmd": str(row.values.bmd),
+                "t_score": str(row.values.t_score),
+                "warnings": row.warnings,
+                "checked_by": row.values.checked_by if row.values.checked_warnings else "",
+            }
+            for row in plan.flagged[:PROBLEMS_KEPT]
+        ],
         rejects=pack(importers.rejects_csv(plan)) if problems else b"",
         blank_rows=plan.parsed.lines - plan.parsed.total,
         ignored_columns=list(plan.parsed.header.ignored),
@@ -173,7 +187,7 @@ def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
     )
 
 
-def _preview(job: ImportJob, text: str) -> importers.ImportPlan:
+def _preview(job: ImportJob, text: str, **options) -> importers.ImportPlan:
     # job.options["preview"]: the importer's keyword options chosen on upload (both runs);
     # job.options["commit"]: those chosen on confirming (the import only).
     return importers.import_preview(
@@ -181,6 +195,7 @@ def _preview(job: ImportJob, text: str) -> importers.ImportPlan:
         date_format=job.date_format,
         progress=_Progress(job),
         **job.options.get("preview", {}),
+        **options,
     )
 
 
@@ -208,7 +223,9 @@ def import_job_run(*, job_id: int) -> str:
         return f"Import {job_id} is {job.get_stage_display().lower()}: nothing to import."
     text = unpack(job.data)
     try:
-        plan = _preview(job, text)
+        # Past results keep the file's status column (an export's drafts stay drafts).
+        past = bool(job.options.get("commit", {}).get("past_results"))
+        plan = _preview(job, text, keep_status=past)
         ImportJob.objects.filter(pk=job.pk).update(step="writing")
         plan = importers.import_commit(
             text=text,

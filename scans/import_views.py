@@ -110,6 +110,11 @@ class ImportResultsForm(forms.Form):
     )
 
 
+def _ticked(request) -> set[int]:
+    """The flagged rows the clinician ticked as checked against the report."""
+    return {int(value) for value in request.POST.getlist("checked") if value.isdigit()}
+
+
 def _safe_stem(filename: str) -> str:
     stem = re.sub(r"\.csv$", "", filename, flags=re.IGNORECASE)
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:60] or "import"
@@ -172,6 +177,9 @@ def _job_page(request, job: ImportJob, results_form: ImportResultsForm):
         "failure": job.error if job.stage == ImportStage.FAILED else import_jobs.task_failure(job),
         "results_form": results_form,
         "past_results": import_jobs.past_results(job),
+        "flagged": job.flagged or [],
+        # Ticks given with a confirm that is shown again (no answer to the question) stay.
+        "ticked": _ticked(request) if request.method == "POST" else set(),
     }
     if job.counts is not None:
         context["counts"] = importers.Counts(**job.counts)
@@ -200,7 +208,9 @@ def import_confirm(request, pk):
         return _job_page(request, job, form)
     past = form.is_valid() and form.cleaned_data["results"] == ImportResultsForm.PAST
     if not import_jobs.import_job_confirm(
-        job=job, user=request.user, options={"past_results": past}
+        job=job,
+        user=request.user,
+        options={"past_results": past, "ticked": sorted(_ticked(request))},
     ):
         messages.error(
             request,

@@ -22,19 +22,23 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from patients.models import Menopause, Patient, Sex
+from patients.numbers import NumberError, format_number, parse_number
 from patients.signals import announce_record_changed
 from patients.validators import invisible_characters
 
-from . import densitometry
-from .forms import NUMBER_SIGNS, format_number
+from . import densitometry, import_checks
 from .models import (
+    AREA_MAX,
+    AREA_MIN,
+    BMC_MAX,
+    BMC_MIN,
     BMD_MAX,
     BMD_MIN,
     SCORE_MAX,
@@ -46,6 +50,7 @@ from .models import (
     Side,
     Site,
     SiteMeasurement,
+    VertebraMeasurement,
 )
 from .services import status_refresh_many
 
@@ -68,6 +73,12 @@ COLUMNS = (
     "z_score",
     "menopause",
     "vertebrae",
+    "bmc",
+    "area",
+    "status",
+    "checked_by",
+    "checked_at",
+    "checked_warnings",
 )
 REQUIRED_COLUMNS = ("mrn", "scan_date", "manufacturer", "device_serial", "site", "bmd", "t_score")
 IDENTITY_COLUMNS = ("family_name", "given_name", "date_of_birth", "sex")
@@ -102,6 +113,8 @@ SITE_ALIASES: dict[str, Site] = {
     "1/3 radius": Site.RADIUS_33,
     "one-third radius": Site.RADIUS_33,
 }
+# One lumbar vertebra's own result (docs/clinical-rules.md §13): site "L1" … "L4".
+VERTEBRA_SITES = {f"l{level}": f"L{level}" for level in range(1, 5)}
 SIDE_ALIASES: dict[str, str] = {
     "": Side.NONE,
     "left": Side.LEFT,
@@ -240,10 +253,28 @@ class ScanRow:
     t_score: Decimal
     z_score: Decimal | None
     vertebrae: str
+    bmc: Decimal | None = None
+    area: Decimal | None = None
+    status: str = ""
+    checked_by: str = ""
+    checked_at: datetime.datetime | None = None
+    checked_warnings: tuple[str, ...] = ()
 
     @property
     def device_key(self) -> tuple[str, str]:
         return (self.manufacturer, self.serial.upper())
+
+    @property
+    def scan_key(self) -> tuple:
+        return (self.mrn, self.device_key, self.scan_date)
+
+    @property
+    def is_vertebra(self) -> bool:
+        return self.site in VERTEBRA_SITES.values()
+
+    @property
+    def level(self) -> int:
+        return int(self.site[1:])
 
     @property
     def key(self) -> tuple:
@@ -252,7 +283,14 @@ class ScanRow:
 
     @property
     def result(self) -> tuple:
-        return (self.bmd, self.t_score, self.z_score, same_vertebrae(self.site, self.vertebrae))
+        return (
+            self.bmd,
+            self.t_score,
+            self.z_score,
+            same_vertebrae(self.site, self.vertebrae),
+            self.bmc,
+            self.area,
+        )
 
 
 def same_vertebrae(site: str, vertebrae: str) -> str:
@@ -276,6 +314,7 @@ class RowResult:
     values: ScanRow | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     status: str = ""
+    warnings: list[str] = field(default_factory=list)  # plausibility (import_checks)
 
     def fail(self, column: str, message: str, status: str = Status.ERROR) -> None:
         if (column, message) not in self.errors:
@@ -357,6 +396,7 @@ def parse_file(
         if progress and (done % PROGRESS_EVERY == 0 or done == len(data_rows)):
             progress("read", done, len(data_rows))
     _check_identities_agree(rows)
+    import_checks.check_scans_agree(rows)
     _check_repeats(rows)
     return ParsedFile(header=header, rows=rows, date_format=date_format, lines=len(raw))
 
@@ -402,6 +442,12 @@ def _parse_row(number, cells, header: Header, date_format, today) -> RowResult:
         "t_score": lambda text: _number(text, SCORE_MIN, SCORE_MAX, 1),
         "z_score": lambda text: _number(text, SCORE_MIN, SCORE_MAX, 1, required=False),
         "vertebrae": _vertebrae,
+        "bmc": lambda text: _number(text, BMC_MIN, BMC_MAX, 2, unit=" g", required=False),
+        "area": lambda text: _number(text, AREA_MIN, AREA_MAX, 2, unit=" cm²", required=False),
+        "status": import_checks.parse_status,
+        "checked_by": lambda text: _name(text)[:150],
+        "checked_at": import_checks.parse_checked_at,
+        "checked_warnings": import_checks.parse_checked_warnings,
     }
     for name, check in checks.items():
         try:
@@ -412,11 +458,15 @@ def _parse_row(number, cells, header: Header, date_format, today) -> RowResult:
         return row
 
     site, side = fields["site"], fields["side"]
-    if site == Site.LUMBAR_SPINE and side:
+    if site in VERTEBRA_SITES.values():
+        for column in ("side", "vertebrae", "z_score"):
+            if fields[column]:
+                row.fail(column, f"a single vertebra ({site}) has no {column} — leave it empty.")
+    elif site == Site.LUMBAR_SPINE and side:
         row.fail("side", "the lumbar spine has no side — leave it empty.")
     elif site != Site.LUMBAR_SPINE and not side:
         row.fail("side", f"choose left or right for {site}.")
-    if fields["vertebrae"] and site != Site.LUMBAR_SPINE:
+    if fields["vertebrae"] and site not in (Site.LUMBAR_SPINE, *VERTEBRA_SITES.values()):
         row.fail("vertebrae", "vertebrae apply to the lumbar spine only — leave it empty.")
     born = fields["date_of_birth"]
     if born is not None and fields["scan_date"] < born:
@@ -442,6 +492,12 @@ def _parse_row(number, cells, header: Header, date_format, today) -> RowResult:
         t_score=fields["t_score"],
         z_score=fields["z_score"],
         vertebrae=fields["vertebrae"] or ("L1-L4" if site == Site.LUMBAR_SPINE else ""),
+        bmc=fields["bmc"],
+        area=fields["area"],
+        status=fields["status"],
+        checked_by=fields["checked_by"],
+        checked_at=fields["checked_at"],
+        checked_warnings=fields["checked_warnings"],
     )
     return row
 
@@ -488,11 +544,14 @@ def _choice(text: str, aliases: dict, allowed: str, *, allow_empty: bool = False
 
 
 def _site(text: str) -> str:
+    if _words(text) in VERTEBRA_SITES:
+        return VERTEBRA_SITES[_words(text)]
     site = SITE_ALIASES.get(_words(text))
     if site is None:
         shown = f"“{text}”" if text else "empty, it"
         raise ValueError(
-            f"{shown} is not a known site (use lumbar_spine, femoral_neck, total_hip or radius_33)."
+            f"{shown} is not a known site (use lumbar_spine, femoral_neck, total_hip, radius_33, "
+            "or L1 to L4 for one vertebra)."
         )
     return site
 
@@ -564,11 +623,12 @@ def _number(
             raise ValueError("is empty — copy the value from the report.")
         return None
     try:
-        value = Decimal(text.translate(NUMBER_SIGNS).replace(" ", ""))
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise ValueError(f"“{text}” is not a number — copy the value from the report.")
+        value = parse_number(text, field=f"“{text}”")
+    except NumberError:
+        raise ValueError(
+            f"“{text}” is not a number — copy the value from the report (−1.9, –1,9 and 0,812 "
+            "are read as printed)."
+        ) from None
     low_value, high_value = Decimal(low), Decimal(high)
     if not low_value <= value <= high_value:
         plus = low_value < 0
@@ -648,7 +708,7 @@ def _check_repeats(rows: list[RowResult]) -> None:
 
 def _first_difference(a: ScanRow, b: ScanRow) -> str:
     for column, left, right in zip(
-        ("bmd", "t_score", "z_score", "vertebrae"), a.result, b.result, strict=True
+        ("bmd", "t_score", "z_score", "vertebrae", "bmc", "area"), a.result, b.result, strict=True
     ):
         if left != right:
             return column
@@ -670,6 +730,8 @@ class Counts:
     unchanged: int = 0
     conflicts: int = 0
     errors: int = 0
+    flagged: int = 0  # new rows that failed a plausibility check: written only when ticked
+    held_back: int = 0  # flagged rows a commit left out, not being ticked
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -695,6 +757,10 @@ class ImportPlan:
     @property
     def new_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.status == Status.NEW]
+
+    @property
+    def flagged(self) -> list[RowResult]:
+        return [row for row in self.new_rows if row.warnings]
 
 
 def _chunks(values: Iterable, size: int = QUERY_CHUNK):
@@ -735,6 +801,8 @@ def build_plan(parsed: ParsedFile, *, progress: Progress | None = None) -> Impor
     for chunk in _chunks(scan.pk for scan in scans.values()):
         for measurement in SiteMeasurement.objects.filter(scan_id__in=chunk).order_by():
             stored[(measurement.scan_id, measurement.site, measurement.side)] = measurement
+        for vertebra in VertebraMeasurement.objects.filter(scan_id__in=chunk).order_by():
+            stored[(vertebra.scan_id, f"L{vertebra.level}", "")] = vertebra
 
     new_identities = _check_patients(good, patients)
     counts = Counts(rows=parsed.total)
@@ -845,13 +913,15 @@ def _check_same_person(group: list[RowResult], patient: Patient, given: dict) ->
                 )
 
 
-def _compare(row: RowResult, existing: SiteMeasurement, scan: DexaScan) -> None:
+def _compare(row: RowResult, existing, scan: DexaScan) -> None:
     values = row.values
     stored = (
         existing.bmd,
         existing.t_score,
-        existing.z_score,
-        same_vertebrae(existing.site, existing.vertebrae),
+        getattr(existing, "z_score", None),
+        same_vertebrae(values.site, getattr(existing, "vertebrae", "")),
+        existing.bmc,
+        existing.area,
     )
     if stored == values.result:
         row.status = Status.UNCHANGED
@@ -861,6 +931,8 @@ def _compare(row: RowResult, existing: SiteMeasurement, scan: DexaScan) -> None:
         "t_score": lambda v: format_number(v),
         "z_score": lambda v: "none" if v is None else format_number(v),
         "vertebrae": str,
+        "bmc": lambda v: "none" if v is None else f"{v} g",
+        "area": lambda v: "none" if v is None else f"{v} cm²",
     }
     for column, mine, theirs in zip(shown, values.result, stored, strict=True):
         if mine != theirs:
@@ -878,10 +950,25 @@ def _compare(row: RowResult, existing: SiteMeasurement, scan: DexaScan) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def import_preview(*, text: str, date_format: str, progress: Progress | None = None) -> ImportPlan:
-    """The dry run: what an import of this file would do now. Writes nothing."""
+def import_preview(
+    *,
+    text: str,
+    date_format: str,
+    keep_status: bool = False,
+    progress: Progress | None = None,
+) -> ImportPlan:
+    """The dry run: what an import of this file would do now, with the rows that fail a
+    plausibility check flagged (docs/clinical-rules.md §13). Writes nothing.
+
+    `keep_status`: the file holds past results already reported, whose scans keep the file's
+    status (released where none is given), so its released rows count as earlier results;
+    otherwise every imported scan is a draft.
+    """
     parsed = parse_file(text, date_format=date_format, progress=progress)
-    return build_plan(parsed, progress=progress)
+    plan = build_plan(parsed, progress=progress)
+    import_checks.flag_rows(plan, keep_status=keep_status)
+    plan.counts.flagged = len(plan.flagged)
+    return plan
 
 
 @transaction.atomic
@@ -891,6 +978,7 @@ def import_commit(
     date_format: str,
     user=None,
     source: str = "",
+    ticked: Iterable[int] = (),
     progress: Progress | None = None,
     plan: ImportPlan | None = None,
     past_results: bool = False,
@@ -899,7 +987,12 @@ def import_commit(
 
     New scans are drafts, each to be reviewed and released (docs/clinical-rules.md §16),
     unless `past_results`: the file holds results already reported to the patients, which
-    `user` decides to import as released, recorded as reviewed by them at this time.
+    `user` decides to import as released, recorded as reviewed by them at this time. A file of
+    past results keeps its status column where a row gives one (an export's drafts stay drafts).
+
+    A flagged row is written only when its number is in `ticked` (checked against the report
+    by `user`), or when the file records that its warnings were checked already; until then
+    the other rows of its scan wait with it.
 
     `plan` is this file's plan made just before, outside the transaction, so that its progress
     can be seen (scans.import_jobs); the database's unique constraints still stop a race.
@@ -910,9 +1003,17 @@ def import_commit(
             "Importing past results as released needs the clinician who decides so."
         )
     if plan is None:
-        plan = import_preview(text=text, date_format=date_format, progress=progress)
-    rows = plan.new_rows
+        plan = import_preview(
+            text=text, date_format=date_format, keep_status=past_results, progress=progress
+        )
+    ticked = set(ticked)
+    rows = import_checks.rows_to_write(plan.new_rows, ticked)
+    counts = plan.counts
+    # From here the counts say what was written, flagged rows left out being counted apart.
+    counts.held_back = len(plan.new_rows) - len(rows)
+    counts.new_measurements = len(rows)
     if not rows:
+        counts.new_patients = counts.new_devices = counts.new_scans = 0
         return plan
     reason = f"CSV import {source}".strip()
     if past_results:
@@ -922,14 +1023,6 @@ def import_commit(
         "default_change_reason": reason[:100],
         "batch_size": 500,
     }
-    released = {"status": ScanStatus.DRAFT}
-    if past_results:
-        released = {
-            "status": ScanStatus.RELEASED,
-            "reviewed_by": decider,
-            "reviewed_at": timezone.now(),
-            "reported_before_import": True,
-        }
 
     patients = dict(plan.patients)
     new_patients = [
@@ -946,6 +1039,7 @@ def import_commit(
             or (Menopause.UNKNOWN if identity["sex"] == Sex.FEMALE else Menopause.NOT_APPLICABLE),
         )
         for mrn, identity in plan.new_identities.items()
+        if any(row.values.mrn == mrn for row in rows)
     ]
     for patient in _bulk_create(new_patients, Patient, history):
         patients[patient.mrn] = patient
@@ -961,32 +1055,68 @@ def import_commit(
 
     scans = dict(plan.scans)
     new_scans = {}
+    now = timezone.now()
+    checked = _checks_by_scan(rows, ticked, user, now)
     for row in rows:
         values = row.values
-        key = (values.mrn, values.device_key, values.scan_date)
+        key = values.scan_key
         if key not in scans and key not in new_scans:
+            # New results are drafts; past results keep the file's status, else released.
+            status = (values.status or ScanStatus.RELEASED) if past_results else ScanStatus.DRAFT
+            reviewed = status != ScanStatus.DRAFT
             new_scans[key] = DexaScan(
                 patient=patients[values.mrn],
                 device=devices[values.device_key],
                 date=values.scan_date,
-                **released,
+                status=status,
+                # Past results already reported: the importing clinician decided, now.
+                reviewed_by=decider if reviewed else None,
+                reviewed_at=now if reviewed else None,
+                reported_before_import=reviewed,
+                **checked.get(key, {}),
             )
     _bulk_create(list(new_scans.values()), DexaScan, history)
+    # A draft scan already in the clinic that takes a checked flagged result keeps the check.
+    for key, check in checked.items():
+        if key in scans and key not in new_scans:
+            scan = scans[key]
+            scan.checked_warnings = [*scan.checked_warnings, *check["checked_warnings"]]
+            scan.checked_by, scan.checked_at = check["checked_by"], check["checked_at"]
+            scan.save(update_fields=["checked_warnings", "checked_by", "checked_at", "updated_at"])
     scans.update(new_scans)
 
-    measurements = [
-        SiteMeasurement(
-            scan=scans[(row.values.mrn, row.values.device_key, row.values.scan_date)],
-            site=row.values.site,
-            side=row.values.side,
-            vertebrae=row.values.vertebrae,
-            bmd=row.values.bmd,
-            t_score=row.values.t_score,
-            z_score=row.values.z_score,
+    measurements, vertebrae = [], []
+    for row in rows:
+        values = row.values
+        if values.is_vertebra:
+            vertebrae.append(
+                VertebraMeasurement(
+                    scan=scans[values.scan_key],
+                    level=values.level,
+                    bmd=values.bmd,
+                    t_score=values.t_score,
+                    bmc=values.bmc,
+                    area=values.area,
+                )
+            )
+            continue
+        measurements.append(
+            SiteMeasurement(
+                scan=scans[values.scan_key],
+                site=values.site,
+                side=values.side,
+                vertebrae=values.vertebrae,
+                bmd=values.bmd,
+                t_score=values.t_score,
+                z_score=values.z_score,
+                bmc=values.bmc,
+                area=values.area,
+            )
         )
-        for row in rows
-    ]
     _bulk_create(measurements, SiteMeasurement, history)
+    _bulk_create(vertebrae, VertebraMeasurement, history)
+    counts.new_patients, counts.new_devices = len(new_patients), len(new_devices)
+    counts.new_scans = len(new_scans)
     if progress:
         progress("written", len(rows), len(rows))
 
@@ -1000,6 +1130,32 @@ def import_commit(
         # no education: those follow their release.
         transaction.on_commit(lambda: status_refresh_many(patients=affected))
     return plan
+
+
+def _checks_by_scan(rows, ticked: set[int], user, now) -> dict[tuple, dict]:
+    """Per scan: the warnings checked against the report, by whom and when — as the file
+    records it, and for rows ticked now, by `user` at `now`."""
+    checks: dict[tuple, dict] = {}
+    for row in rows:
+        values = row.values
+        if values.checked_warnings:
+            checks[values.scan_key] = {
+                "checked_warnings": list(values.checked_warnings),
+                "checked_by": values.checked_by,
+                "checked_at": values.checked_at,
+            }
+    for row in rows:
+        if row.warnings and row.number in ticked and not import_checks.checked_in_file(row):
+            check = checks.setdefault(
+                row.values.scan_key,
+                {"checked_warnings": [], "checked_by": "", "checked_at": None},
+            )
+            check["checked_warnings"] += [
+                w for w in row.warnings if w not in check["checked_warnings"]
+            ]
+            check["checked_by"] = user.get_username() if user is not None else "import"
+            check["checked_at"] = now
+    return checks
 
 
 def _bulk_create(objects: list, model, history: dict) -> list:
@@ -1041,9 +1197,27 @@ def template_csv() -> str:
         "z_score": "-0.8",
         "menopause": "post",
         "vertebrae": "",
+        "bmc": "",
+        "area": "",
+        "status": "",
+        "checked_by": "",
+        "checked_at": "",
+        "checked_warnings": "",
+    }
+    # A vertebra of the same scan's spine, as vendor reports list each one (optional rows).
+    vertebra = {
+        **example,
+        "site": "L1",
+        "side": "",
+        "bmd": "0.781",
+        "t_score": "-1.6",
+        "z_score": "",
+        "bmc": "11.92",
+        "area": "15.26",
     }
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerow([example[name] for name in COLUMNS])
+    writer.writerow([vertebra[name] for name in COLUMNS])
     return "\ufeff" + out.getvalue()

@@ -112,6 +112,15 @@ class DexaScan(EnteredInError):
         blank=True,
         help_text="Shown to the patient beside this result in the portal.",
     )
+    # docs/clinical-rules.md §13: a result that failed a plausibility check is stored only once
+    # someone has checked it against the printed report; who, when and which warnings stay here.
+    # The name is kept as text, so the record says who it was even after the account is gone
+    # and in another clinic's database after an export.
+    checked_warnings = models.JSONField(
+        "warnings checked against the report", default=list, blank=True
+    )
+    checked_by = models.CharField("checked by", max_length=150, blank=True)
+    checked_at = models.DateTimeField("checked at", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -151,6 +160,35 @@ class DexaScan(EnteredInError):
 
 BMD_MIN, BMD_MAX = "0.100", "2.500"
 SCORE_MIN, SCORE_MAX = "-8.0", "6.0"
+# Bone mineral content (g) and projected area (cm²), as vendor reports print them.
+BMC_MIN, BMC_MAX = "0.01", "999.99"
+AREA_MIN, AREA_MAX = "0.01", "999.99"
+
+
+def _bmc_field():
+    return models.DecimalField(
+        "BMC (g)", max_digits=5, decimal_places=2, null=True, blank=True, help_text="Optional."
+    )
+
+
+def _area_field():
+    return models.DecimalField(
+        "area (cm²)", max_digits=5, decimal_places=2, null=True, blank=True, help_text="Optional."
+    )
+
+
+def _bmc_area_constraints(prefix: str) -> list:
+    return [
+        models.CheckConstraint(
+            condition=models.Q(bmc__isnull=True) | models.Q(bmc__gte=BMC_MIN, bmc__lte=BMC_MAX),
+            name=f"{prefix}_bmc_range",
+        ),
+        models.CheckConstraint(
+            condition=models.Q(area__isnull=True)
+            | models.Q(area__gte=AREA_MIN, area__lte=AREA_MAX),
+            name=f"{prefix}_area_range",
+        ),
+    ]
 
 
 class SiteMeasurement(models.Model):
@@ -168,11 +206,14 @@ class SiteMeasurement(models.Model):
     bmd = models.DecimalField("BMD (g/cm²)", max_digits=4, decimal_places=3)
     t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)
     z_score = models.DecimalField("Z-score", max_digits=3, decimal_places=1, null=True, blank=True)
+    bmc = _bmc_field()
+    area = _area_field()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["scan", "site", "side"]
         constraints = [
+            *_bmc_area_constraints("measurement"),
             models.UniqueConstraint(
                 fields=["scan", "site", "side"], name="measurement_one_per_scan_site_side"
             ),
@@ -204,6 +245,45 @@ class SiteMeasurement(models.Model):
     def site_label(self) -> str:
         label = self.get_site_display()
         return f"{label} ({self.get_side_display().lower()})" if self.side else label
+
+
+class Vertebra(models.IntegerChoices):
+    L1 = 1, "L1"
+    L2 = 2, "L2"
+    L3 = 3, "L3"
+    L4 = 4, "L4"
+
+
+class VertebraMeasurement(models.Model):
+    """One lumbar vertebra of a scan's spine result, as the scanner reports it."""
+
+    scan = models.ForeignKey(DexaScan, on_delete=models.CASCADE, related_name="vertebrae")
+    level = models.PositiveSmallIntegerField(choices=Vertebra.choices)
+    bmd = models.DecimalField("BMD (g/cm²)", max_digits=4, decimal_places=3)
+    t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)
+    bmc = _bmc_field()
+    area = _area_field()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scan", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "level"], name="vertebra_one_per_scan_level"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=4), name="vertebra_level_l1_to_l4"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bmd__gte=BMD_MIN, bmd__lte=BMD_MAX), name="vertebra_bmd_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(t_score__gte=SCORE_MIN, t_score__lte=SCORE_MAX),
+                name="vertebra_t_score_range",
+            ),
+            *_bmc_area_constraints("vertebra"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_level_display()}: BMD {self.bmd} g/cm², T {self.t_score}"
 
 
 class PrecisionStudyQuerySet(models.QuerySet):
@@ -378,6 +458,8 @@ class ImportJob(models.Model):
     # The first rejected rows for the page; every one is in the rejected-rows file.
     problems = models.JSONField(default=list, blank=True)
     problems_total = models.PositiveIntegerField(default=0)
+    # New rows that failed a plausibility check: imported only when ticked on the preview.
+    flagged = models.JSONField(default=list, blank=True)
     rejects = models.BinaryField(blank=True, default=b"")
     error = models.TextField(blank=True)
     confirmed_by = models.ForeignKey(

@@ -6,6 +6,7 @@ scans, and the reading the patient's record will have once it is released: the r
 decision taken on that page, never a click from a list.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django import forms
@@ -13,28 +14,76 @@ from django.core.exceptions import ValidationError
 
 from patients.concurrency import version_of
 
+from . import entry
 from .interpretation import PatientReading, ScanReading, read_patient
 from .models import DexaScan, Site
 
 
 @dataclass(frozen=True)
 class Check:
-    """One result of checking a scan's numbers, shown on its review page before release."""
+    """One result of checking a scan's numbers, shown on its review page before release:
+    `source` is what raised it (the reading, the plausibility checks of docs/clinical-rules.md
+    §13); a plausibility warning someone checked against the printed report says who and when."""
 
     source: str
     text: str
+    checked_by: str = ""
+    checked_at: datetime.datetime | None = None
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.checked_by or self.checked_at)
 
 
-def release_checks(reading: ScanReading | None) -> tuple[Check, ...]:
+def release_checks(
+    reading: ScanReading | None,
+    *,
+    plausibility: tuple[str, ...] | list[str] = (),
+    scan: DexaScan | None = None,
+) -> tuple[Check, ...]:
     """Everything the reviewer must look at before releasing: the warnings of the scan's own
-    reading (a hip T-score that does not fit its BMD, the vertebrae used).
+    reading (a hip T-score that does not fit its BMD, the vertebrae used), the plausibility
+    warnings its results raise now, and the warnings stored on `scan` as checked against the
+    report — with who checked them and when — including any the checks no longer raise.
 
     The one place the review page takes its checks from: further checks of entered numbers
     are added here, each with the name of what raised it.
     """
-    if reading is None:
-        return ()
-    return tuple(Check(source="reading", text=text) for text in reading.warnings)
+    checks = [Check(source="reading", text=text) for text in reading.warnings] if reading else []
+    stored = list(scan.checked_warnings) if scan is not None else []
+    by = scan.checked_by if scan is not None else ""
+    at = scan.checked_at if scan is not None else None
+    for text in plausibility:
+        if text in stored:
+            checks.append(Check("plausibility", text, checked_by=by, checked_at=at))
+        else:
+            checks.append(Check("plausibility", text))
+    checks += [
+        Check("plausibility", text, checked_by=by, checked_at=at)
+        for text in stored
+        if text not in plausibility
+    ]
+    return tuple(checks)
+
+
+def plausibility_warnings(scan: DexaScan, loaded: DexaScan) -> list[str]:
+    """The plausibility warnings the scan's stored results raise now, against the scanner's
+    other released results and the patient's earlier released scans (docs/clinical-rules.md
+    §13). `loaded` is the scan as `interpretation.load_record` loaded it."""
+    results = [
+        entry.Entered(m.site, m.side, m.bmd, m.t_score)
+        for m in loaded.measured
+        if m.bmd is not None and m.t_score is not None
+    ]
+    if not results:
+        return []
+    return entry.scan_warnings(
+        patient=scan.patient,
+        device=loaded.device,
+        date=scan.date,
+        results=results,
+        scan_id=scan.pk,
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +184,9 @@ def review_context(record: dict, scan: DexaScan) -> dict:
         "patient": scan.patient,
         "measurements": sorted(loaded.measured, key=lambda m: (order.index(m.site), m.side)),
         "scan_reading": reading,
-        "checks": release_checks(reading),
+        "checks": release_checks(
+            reading, plausibility=plausibility_warnings(scan, loaded), scan=scan
+        ),
         "effects": () if scan.is_released else release_effects(record, scan),
         "compared_later": compared_later(record, scan),
     }

@@ -9,29 +9,81 @@ from patients import epochs
 from patients.concurrency import changed_since_opened, version_of
 from patients.models import Patient
 from patients.signals import announce_record_changed
+from patients.submissions import TOKEN_FIELD
 
 from . import densitometry as d
 from .interpretation import load_records
-from .models import Device, DexaScan, FraxEntry, PatientStatus, PrecisionStudy, ScanStatus
+from .models import (
+    Device,
+    DexaScan,
+    FraxEntry,
+    PatientStatus,
+    PrecisionStudy,
+    ScanStatus,
+    VertebraMeasurement,
+)
 
 
 @transaction.atomic
-def scan_save(*, patient: Patient, form, formset) -> DexaScan | None:
-    """Store a scan and its site measurements from validated forms; None, with a message on
-    the form, when someone else saved the scan since the form was opened."""
+def scan_save(
+    *, patient: Patient, form, formset, vertebrae=None, warnings=(), user=None
+) -> DexaScan | None:
+    """Store a scan, its site measurements and vertebrae from validated forms, with the
+    plausibility warnings the clinician checked against the report (docs/clinical-rules.md
+    §13); None, with a message on the form, when someone else saved the scan since the form
+    was opened."""
     if changed_since_opened(form, merge=False):
         return None
     scan = form.save(commit=False)
     scan.patient = patient
-    if scan.status != ScanStatus.DRAFT and (form.has_changed() or formset.has_changed()):
+    # Ticking "checked against the report", or the form's one-time token, is not a change of
+    # the scan's values.
+    not_values = {"checked", TOKEN_FIELD}
+    changed = any(name not in not_values for name in form.changed_data) or formset.has_changed()
+    changed = changed or (vertebrae is not None and vertebrae.has_changed())
+    if scan.status != ScanStatus.DRAFT and changed:
         # Changed values were not what was reviewed: the scan goes back to draft and leaves
         # the portal until a clinician reviews and releases it again.
         scan.status, scan.reviewed_by, scan.reviewed_at = ScanStatus.DRAFT, None, None
+    scan_record_check(
+        scan=scan,
+        warnings=list(warnings),
+        user=user,
+        ticked=form.cleaned_data.get("checked", False),
+    )
     scan.save()
     formset.instance = scan
     formset.save()
+    if vertebrae is not None:
+        vertebrae_store(scan=scan, entered=vertebrae.values())
     announce_record_changed(DexaScan, patient)
     return scan
+
+
+def scan_record_check(*, scan: DexaScan, warnings: list[str], user, ticked: bool) -> None:
+    """Keep on the scan which warnings were checked against the report, by whom and when."""
+    if not warnings:
+        scan.checked_warnings, scan.checked_by, scan.checked_at = [], "", None
+    elif not ticked and warnings != scan.checked_warnings:
+        # §13: a flagged result is never stored unconfirmed, whichever way it came in.
+        raise ValueError("Flagged results must be checked against the report before saving.")
+    elif ticked:
+        scan.checked_warnings = warnings
+        scan.checked_by = user.get_username() if user is not None else ""
+        scan.checked_at = timezone.now()
+
+
+def vertebrae_store(*, scan: DexaScan, entered: dict[int, dict]) -> None:
+    """Make the scan's vertebra rows those entered (a cleared row's values stay in history)."""
+    stored = {row.level: row for row in scan.vertebrae.all()}
+    for level, values in entered.items():
+        row = stored.pop(level, None) or VertebraMeasurement(scan=scan, level=level)
+        if row.pk is None or any(getattr(row, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.save()
+    for row in stored.values():
+        row.delete()
 
 
 @transaction.atomic

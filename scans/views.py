@@ -13,16 +13,18 @@ from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
 from patients.submissions import once_per_token, submission_save
 
-from . import densitometry, review, services, trends
+from . import densitometry, entry, plausibility, review, services, trends
 from .forms import (
     DeviceForm,
     FraxForm,
     PrecisionStudyForm,
     ScanForm,
+    entered_results,
     measurement_formset,
 )
 from .interpretation import load_record, study_holds
 from .models import Device, DexaScan, FraxEntry, Site
+from .vertebrae import VertebraeForm
 
 
 @clinician_required
@@ -63,7 +65,13 @@ def device_detail(request, pk):
         (label, in_force.get(code), densitometry.default_precision(densitometry.Site(code)))
         for code, label in Site.choices
     ]
-    context = {"device": device, "studies": studies, "sites": defaults}
+    context = {
+        "device": device,
+        "studies": studies,
+        "sites": defaults,
+        "lines": entry.device_lines(device),
+        "line_rules": plausibility,
+    }
     return render(request, "scans/device_detail.html", context)
 
 
@@ -149,22 +157,46 @@ def _scan_form(request, patient, scan):
     data = request.POST if request.method == "POST" else None
     form = ScanForm(data, instance=scan, patient=patient)
     formset = measurement_formset(data=data, instance=scan)
-    if data is not None and form.is_valid() and formset.is_valid():
-        was_released = scan.pk is not None and scan.is_released
+    vertebrae = VertebraeForm(data, scan=scan)
+    valid = data is not None and all([form.is_valid(), formset.is_valid(), vertebrae.is_valid()])
+    if valid:
+        warnings = entry.scan_warnings(
+            patient=patient,
+            device=form.cleaned_data["device"],
+            date=form.cleaned_data["date"],
+            results=entered_results(formset),
+            scan_id=scan.pk,
+        )
+        if not form.needs_check(warnings):
+            was_released = scan.pk is not None and scan.is_released
 
-        def save():
-            saved = services.scan_save(patient=patient, form=form, formset=formset)
-            if saved is None:
-                return None
-            note = ""
-            if was_released and not saved.is_released:
-                note = " It is back to draft and out of the portal until it is released again."
-            messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.{note}")
-            return patient.get_absolute_url()
+            def save():
+                saved = services.scan_save(
+                    patient=patient,
+                    form=form,
+                    formset=formset,
+                    vertebrae=vertebrae,
+                    warnings=warnings,
+                    user=request.user,
+                )
+                if saved is None:
+                    return None
+                note = ""
+                if was_released and not saved.is_released:
+                    note = " It is back to draft and out of the portal until it is released again."
+                messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.{note}")
+                return patient.get_absolute_url()
 
-        if location := submission_save(request, form=form, save=save):
-            return redirect(location)
-    context = {"form": form, "formset": formset, "patient": patient, "scan": scan}
+            if location := submission_save(request, form=form, save=save):
+                return redirect(location)
+    context = {
+        "form": form,
+        "formset": formset,
+        "vertebrae": vertebrae,
+        "patient": patient,
+        "scan": scan,
+        "warnings": getattr(form, "warnings", []),
+    }
     return render(request, "scans/dexascan_form.html", context)
 
 
@@ -173,10 +205,13 @@ def scan_detail(request, pk):
     scan = _scan_for_request(request, pk, valid_only=False)
     log_access(request, scan.patient, AccessAction.SCAN)
     record = load_record(scan.patient)
+    vertebrae = list(scan.vertebrae.all())
     context = {
         "scan": scan,
         "patient": scan.patient,
         "measurements": scan.measurements.all(),
+        "vertebrae": vertebrae,
+        "vertebra_note": entry.vertebra_note(vertebrae),
         "scan_reading": review.reading_of(record, scan),
     }
     return render(request, "scans/dexascan_detail.html", context)

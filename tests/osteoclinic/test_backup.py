@@ -99,6 +99,10 @@ def clinic(db, client, django_capture_on_commit_callbacks):
                 "sites-0-side": "left",
                 "sites-0-bmd": "0.652",
                 "sites-0-t_score": "\u22121.9",
+                "vertebrae-l1_bmd": "0,801",
+                "vertebrae-l1_t_score": "\u22121.2",
+                "vertebrae-l2_bmd": "0.795",
+                "vertebrae-l2_t_score": "-1.3",
             },
         )
         opened = client.get(reverse("patients:edit", args=[paula.pk])).context["form"]

@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from patients.models import AccessLogEntry
 from scans.interpretation import load_record
+from scans.models import DexaScan, SiteMeasurement
 from scans.review import Check, release_checks
 from tests.osteoclinic.test_patient_record import scan
+from tests.scans.test_scan_plausibility_pages import form_data, hip, released, spine
 
 D = datetime.date
 
@@ -184,3 +186,42 @@ def test_no_one_but_a_clinician_can_release(client, pending, pete, eddie, who):
     assert response.status_code == 403
     pending.refresh_from_db()
     assert pending.status == "draft"
+
+
+def test_the_review_page_shows_a_flagged_scans_plausibility_warnings_and_who_checked_them(
+    client, alice, paula, hologic
+):
+    # docs/clinical-rules.md §13: a hip result far off the NHANES III value of its BMD, saved
+    # only once alice ticked it as checked against the report; and a spine loss beyond 10% a
+    # year since the released scan, raised on the review page, checked by no one.
+    released(paula, hologic, D(2023, 5, 6), [spine("1.000", "0.0")])
+    client.force_login(alice)
+    data = form_data(hologic, [hip("0.400", "-1.0")], date="2024-05-06", checked="on")
+    assert client.post(reverse("scans:scan_create", args=[paula.pk]), data).status_code == 302
+    draft = DexaScan.objects.get(patient=paula, date=D(2024, 5, 6))
+    SiteMeasurement.objects.create(scan=draft, site="lumbar_spine", bmd="0.850", t_score="-1.4")
+    assert draft.status == "draft" and draft.checked_by == "alice"
+
+    response = client.get(review_url(draft))
+    checks = {c.text: c for c in response.context["checks"] if c.source == "plausibility"}
+    [hip_warning] = draft.checked_warnings
+    assert checks[hip_warning].checked_by == "alice"
+    assert checks[hip_warning].checked_at == draft.checked_at
+    [loss] = [text for text in checks if text.startswith("Lumbar spine")]
+    assert not checks[loss].checked
+    page = response.content.decode()
+    shown = page[page.index('data-testid="review-checks"') :].split("</ul>")[0]
+    assert "NHANES III" in shown and "T-score −1.0 does not fit BMD 0.400 g/cm²" in shown
+    assert "checked against the report by alice on 2" in shown
+    assert "Lumbar spine" in shown and shown.count('data-testid="check-confirmed"') == 1
+
+
+def test_a_stored_check_no_longer_raised_is_still_shown_with_who_checked_it(alice, pending):
+    pending.checked_warnings = ["Total hip (left): an earlier warning"]
+    pending.checked_by = "bob"
+    reading = load_record(pending.patient)["drafts"][0]
+    checks = release_checks(reading, plausibility=["Lumbar spine: now"], scan=pending)
+    assert [(c.source, c.text, c.checked_by) for c in checks[len(reading.warnings) :]] == [
+        ("plausibility", "Lumbar spine: now", ""),
+        ("plausibility", "Total hip (left): an earlier warning", "bob"),
+    ]

@@ -82,7 +82,11 @@ def test_alice_logs_a_three_site_scan_and_it_is_stored_as_typed(client, alice, p
             "bmd",
             "BMD 3.100 g/cm² is outside 0.100…2.500 g/cm² — check the report.",
         ),
-        ({"site": "lumbar_spine", "bmd": "abc", "t_score": "-1.0"}, "bmd", "BMD must be a number"),
+        (
+            {"site": "lumbar_spine", "bmd": "abc", "t_score": "-1.0"},
+            "bmd",
+            "BMD: “abc” is not a number",
+        ),
         (
             {"site": "total_hip", "bmd": "0.812", "t_score": "-1.0"},
             "side",

@@ -32,11 +32,18 @@ class Command(BaseCommand):
             "--past-results",
             metavar="USERNAME",
             help="The file holds past results already reported to the patients: import them "
-            "as released, recorded as decided by this clinician. Without it, new scans are "
-            "drafts to be reviewed and released.",
+            "as released (or as the file's status column says), recorded as decided by this "
+            "clinician. Without it, new scans are drafts to be reviewed and released.",
         )
         parser.add_argument(
             "--rejects", metavar="PATH", help="Write the rejected rows, with an error column."
+        )
+        parser.add_argument(
+            "--checked-rows",
+            metavar="N,N",
+            default="",
+            help="Rows flagged by the plausibility checks that were checked against the report; "
+            "other flagged rows are not imported.",
         )
 
     def handle(self, *args, file, date_format, commit, rejects, past_results, **options):
@@ -44,19 +51,27 @@ class Command(BaseCommand):
         path = Path(file)
         decider = self.clinician(past_results) if past_results else None
         try:
+            ticked = {int(n) for n in options["checked_rows"].split(",") if n.strip()}
+        except ValueError:
+            raise CommandError("--checked-rows takes row numbers: 3,5,12.") from None
+        try:
             text = importers.decode(path.read_bytes())
             if commit:
                 plan = importers.import_commit(
                     text=text,
                     date_format=date_format,
                     source=path.name,
+                    ticked=ticked,
                     progress=self.progress,
                     user=decider,
                     past_results=decider is not None,
                 )
             else:
                 plan = importers.import_preview(
-                    text=text, date_format=date_format, progress=self.progress
+                    text=text,
+                    date_format=date_format,
+                    keep_status=decider is not None,
+                    progress=self.progress,
                 )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
@@ -114,5 +129,13 @@ class Command(BaseCommand):
         for row in plan.problems:
             for column, message in row.errors:
                 self.stdout.write(f"Row {row.number} ({row.status}) {column}: {message}")
+        for row in plan.flagged:
+            for warning in row.warnings:
+                self.stdout.write(f"Row {row.number} (flagged) {warning}")
+        if plan.flagged:
+            self.stdout.write(
+                f"Flagged: {counts.flagged:,} rows, imported only when named in --checked-rows"
+                + (f"; {counts.held_back:,} left out." if committed else ".")
+            )
         if not committed:
             self.stdout.write("Nothing was written. Run again with --commit to import.")

@@ -280,7 +280,9 @@ def measurement_formset(*, data=None, instance=None):
         form=MeasurementForm,
         formset=BaseMeasurementFormSet,
         extra=2 if editing else len(DEFAULT_ROWS),
-        can_delete=bool(editing),
+        # A stored result is corrected, never removed: a scan entered wrongly is marked
+        # entered in error as a whole, so nothing clinical is deleted.
+        can_delete=False,
     )
     initial = None if editing else DEFAULT_ROWS
     return formset_class(

@@ -242,3 +242,14 @@ def test_ticking_the_check_on_an_unchanged_released_scan_keeps_it_released(
     assert client.post(url, _edit_data(scan, rows, checked="on")).status_code == 302
     scan.refresh_from_db()
     assert scan.status == "released" and scan.checked_by == "alice"
+
+
+def test_the_edit_form_never_removes_a_stored_result(client, alice, paula_scan):
+    client.force_login(alice)
+    url = reverse("scans:scan_edit", args=[paula_scan.pk])
+    assert "Remove row" not in client.get(url).content.decode()
+    rows = [spine("0.812", "-2.7", vertebrae="L1-L4")]
+    data = _edit_data(paula_scan, rows)
+    data["sites-0-DELETE"] = "on"  # a forged removal: the form has no such field
+    client.post(url, data)
+    assert paula_scan.measurements.count() == 1

@@ -14,6 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.clinical_admin import ClinicalRecordAdmin
+
 from .forms import EducationPageForm
 from .models import EducationPage, PatientEducation
 from .services import education_page_restore
@@ -211,7 +213,7 @@ class EducationPageAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PatientEducation)
-class PatientEducationAdmin(SimpleHistoryAdmin):
+class PatientEducationAdmin(ClinicalRecordAdmin):
     """Patient data: for superusers only, never for editors (even if given permissions)."""
 
     list_display = ("page", "patient", "source", "finding_code", "status", "first_viewed_at")

@@ -74,7 +74,8 @@ CODE_VERSION = os.environ.get("CODE_VERSION") or code_digest(
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site: "view on site" answers 404 to whoever may not see it.
+    "osteoclinic.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -119,6 +120,8 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Sign-in audit rows are kept this long, then removed by `manage.py prune_signin_audit` only.
+SIGNIN_AUDIT_RETENTION_DAYS = env_int("SIGNIN_AUDIT_RETENTION_DAYS", 365)
 
 # Staff sessions end after this many minutes without a request (patients keep Django's
 # default two-week session, ended by signing out or closing access).

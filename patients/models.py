@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .authorship import AuthoredHistory
 from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry
 
 
@@ -95,7 +96,7 @@ class Patient(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = PatientQuerySet.as_manager()
 
@@ -244,7 +245,7 @@ class Fracture(EnteredInError):
     )
     brace = models.BooleanField("brace prescribed", default=False)
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 
@@ -299,7 +300,7 @@ class HeightMeasurement(EnteredInError):
         default=True,
         help_text="Untick for a self-reported height, such as the tallest as a young adult.",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 
@@ -344,7 +345,7 @@ class Treatment(EnteredInError):
         max_length=200, blank=True, help_text="For example: drug holiday, side effects."
     )
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = TreatmentQuerySet.as_manager()
 
@@ -409,7 +410,7 @@ class SymptomReport(EnteredInError):
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = SymptomReportQuerySet.as_manager()
 
@@ -481,6 +482,16 @@ class AccessAction(models.TextChoices):
     HISTORY = "history", "Change history"
     EXPORT = "export", "Export"
     PORTAL = "portal", "Portal"
+    FORM = "form", "Form or change"
+    DIARY = "diary", "Symptom diary"
+    EDUCATION = "education", "Education page"
+    ADMIN = "admin", "Administration page"
+
+
+class AccessOutcome(models.TextChoices):
+    SHOWN = "shown", "Shown"
+    # A signed-in user asked for a patient's URL and was answered "not found" or "forbidden".
+    REFUSED = "refused", "Refused"
 
 
 class AccessLogEntry(models.Model):
@@ -492,9 +503,13 @@ class AccessLogEntry(models.Model):
     )
     # Kept as text too: the entry must still say who it was if the account is removed.
     username = models.CharField(max_length=150)
+    user_full_name = models.CharField("name", max_length=300, blank=True)
     role = models.CharField(max_length=20)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
     action = models.CharField(max_length=10, choices=AccessAction.choices)
+    outcome = models.CharField(
+        max_length=10, choices=AccessOutcome.choices, default=AccessOutcome.SHOWN
+    )
     path = models.CharField(max_length=300)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 

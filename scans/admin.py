@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.clinical_admin import ClinicalRecordAdmin
+
 from .models import Device, DexaScan, SiteMeasurement
 
 
@@ -14,10 +16,11 @@ class DeviceAdmin(SimpleHistoryAdmin):
 class SiteMeasurementInline(admin.TabularInline):
     model = SiteMeasurement
     extra = 0
+    can_delete = False  # a wrong value is corrected, and the history keeps the old one
 
 
 @admin.register(DexaScan)
-class DexaScanAdmin(SimpleHistoryAdmin):
+class DexaScanAdmin(ClinicalRecordAdmin):
     list_display = ("date", "patient", "device", "status", "entered_in_error")
     list_filter = ("status", "entered_in_error", "device__manufacturer")
     search_fields = ("patient__mrn", "patient__family_name")

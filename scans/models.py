@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from patients.authorship import AuthoredHistory
 from patients.models import EnteredInError, EnteredInErrorQuerySet, Patient
 
 
@@ -42,7 +43,7 @@ class Device(models.Model):
         "precision study (ISCD): studies from before it no longer set the LSC of later scans.",
     )
     active = models.BooleanField(default=True, help_text="Untick when the scanner is retired.")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
         ordering = ["manufacturer", "model", "serial"]
@@ -93,7 +94,7 @@ class DexaScan(EnteredInError):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = DexaScanQuerySet.as_manager()
 
@@ -147,7 +148,7 @@ class SiteMeasurement(models.Model):
     bmd = models.DecimalField("BMD (g/cm²)", max_digits=4, decimal_places=3)
     t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)
     z_score = models.DecimalField("Z-score", max_digits=3, decimal_places=1, null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
         ordering = ["scan", "site", "side"]
@@ -207,7 +208,7 @@ class PrecisionStudy(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = PrecisionStudyQuerySet.as_manager()
 
@@ -237,7 +238,7 @@ class FraxEntry(EnteredInError):
     )
     hip = models.DecimalField("hip fracture, 10-year %", max_digits=4, decimal_places=1)
     with_bmd = models.BooleanField("femoral neck BMD included", default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 

@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
-from patients.audit import log_access
+from patients.audit import records_access
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
 
@@ -75,6 +75,7 @@ def precision_create(request, pk):
     return render(request, "scans/precisionstudy_form.html", {"form": form, "device": device})
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 def frax_create(request, pk):
     patient = patient_for_request(request, pk)
@@ -86,6 +87,7 @@ def frax_create(request, pk):
     return render(request, "scans/fraxentry_form.html", {"form": form, "patient": patient})
 
 
+@records_access(AccessAction.FORM, FraxEntry)
 @clinician_required
 def frax_error(request, pk):
     entry = get_object_or_404(FraxEntry.objects.valid(), pk=pk)
@@ -112,12 +114,14 @@ def _scan_for_request(request, pk, *, valid_only: bool = True) -> DexaScan:
     return scan
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 def scan_create(request, pk):
     patient = patient_for_request(request, pk)
     return _scan_form(request, patient, DexaScan(patient=patient))
 
 
+@records_access(AccessAction.FORM, DexaScan)
 @clinician_required
 def scan_edit(request, pk):
     scan = _scan_for_request(request, pk)
@@ -141,10 +145,10 @@ def _scan_form(request, patient, scan):
     return render(request, "scans/dexascan_form.html", context)
 
 
+@records_access(AccessAction.SCAN, DexaScan)
 @clinician_required
 def scan_detail(request, pk):
     scan = _scan_for_request(request, pk, valid_only=False)
-    log_access(request, scan.patient, AccessAction.SCAN)
     readings = load_record(scan.patient)["reading"].readings
     reading = next((r for r in readings if r.scan.pk == scan.pk), None)
     measurements = scan.measurements.all()
@@ -157,6 +161,7 @@ def scan_detail(request, pk):
     return render(request, "scans/dexascan_detail.html", context)
 
 
+@records_access(AccessAction.FORM, DexaScan)
 @require_POST
 @clinician_required
 def scan_review(request, pk):
@@ -171,6 +176,7 @@ def scan_review(request, pk):
     return redirect(target)
 
 
+@records_access(AccessAction.FORM, DexaScan)
 @clinician_required
 def scan_error(request, pk):
     scan = _scan_for_request(request, pk)
@@ -183,12 +189,12 @@ def scan_error(request, pk):
     return render(request, "scans/dexascan_error.html", context)
 
 
+@records_access(AccessAction.CHART)
 @clinician_required
 def chart(request, pk, kind):
     patient = patient_for_request(request, pk)
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    log_access(request, patient, AccessAction.CHART)
     return trends.patient_chart_response(request, patient, kind)
 
 

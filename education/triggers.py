@@ -6,7 +6,7 @@ scans only: patients learn nothing from a scan a clinician has not released), an
 applies the rules to those facts. `findings` is a plain function, so each rule is tested on
 minimal facts without the database.
 
-Sources: domain.md §1–§2 (WHO categories on T-scores; Z-score patients get none), §3–§4
+Sources: docs/clinical-rules.md §1–§2 (WHO categories on T-scores; Z-score patients get none), §3–§4
 (significant loss beyond the LSC), §8 (repeat scans) and §11 (the guide: the acute phase of a
 compression fracture lasts 6–8 weeks, then gentle rehabilitation).
 """
@@ -88,14 +88,15 @@ def validate_trigger_codes(value) -> None:
         raise ValidationError("Each finding may be chosen once.", code="repeated_trigger")
 
 
-# domain.md §11 (the guide): the acute phase after a compression fracture lasts "6–8 weeks".
-# Both ends are used: up to 8 weeks the acute-phase pages still apply, and from 6 weeks the
-# rehabilitation pages already do, so days 42 to 56 count as both (the guide gives a range,
-# not a day). Rehabilitation pages stop after a year. All bounds are inclusive.
+# docs/clinical-rules.md §11 (the guide): the acute phase after a compression fracture lasts "6–8
+# weeks". Both ends are used: up to 8 weeks the acute-phase pages still apply, and from 6 weeks the
+# rehabilitation pages already do, so days 42 to 56 count as both (the guide gives a range, not a
+# day). Rehabilitation pages stop after a year. All bounds are inclusive.
 ACUTE_PHASE_DAYS = 56
 REHAB_FROM_DAYS = 42
 REHAB_UNTIL_DAYS = 365
-# Long enough to book a scan; domain.md §8 leaves the interval itself to a clinic setting.
+# Long enough to book a scan; docs/clinical-rules.md §8 leaves the interval itself to a clinic
+# setting.
 SCAN_DUE_WITHIN_DAYS = 60
 
 # Patient fields (patients.models.Patient.RISK_FACTOR_FIELDS) and what each means for the patient.
@@ -157,7 +158,7 @@ class ScanResult:
 
 @dataclass(frozen=True)
 class BoneLoss:
-    """A change of the latest scan judged a loss beyond the LSC (domain.md §3)."""
+    """A change of the latest scan judged a loss beyond the LSC (docs/clinical-rules.md §3)."""
 
     place: str
     percent: float  # negative: the change from the earlier scan, as reported
@@ -236,7 +237,8 @@ def findings(facts: PatientFacts, today: datetime.date) -> list[Finding]:
 def _scan_findings(facts: PatientFacts) -> list[Finding]:
     found = []
     scan = facts.latest_scan
-    # domain.md §2: Z-score patients (premenopausal women, men under 50) get no WHO category.
+    # docs/clinical-rules.md §2: Z-score patients (premenopausal women, men under 50) get no WHO
+    # category.
     if scan is not None and scan.basis == d.Basis.T_SCORE and scan.category in _CATEGORY_FINDINGS:
         code, words = _CATEGORY_FINDINGS[d.WhoCategory(scan.category)]
         reason = (
@@ -283,7 +285,8 @@ def _fracture_findings(fractures: Iterable[FractureFact], today: datetime.date) 
                 about=_about(rehab),
             )
         )
-    # domain.md §1: a fragility fracture is a low-trauma one; high-trauma or unknown never count.
+    # docs/clinical-rules.md §1: a fragility fracture is a low-trauma one; high-trauma or unknown
+    # never count.
     fragility = next((f for f in past if f.mechanism == "fragility"), None)
     if fragility is not None:
         found.append(

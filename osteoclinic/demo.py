@@ -1,7 +1,7 @@
 """The demo clinic: named users and patients, created idempotently by `seed_demo`.
 
 Numbers are made up but clinically coherent: hip T-scores fit their BMD on the NHANES III
-reference (domain.md §5), and the changes are sized against realistic LSCs.
+reference (docs/clinical-rules.md §5), and the changes are sized against realistic LSCs.
 """
 
 import datetime

@@ -3,7 +3,7 @@
 Every patient is drawn from its own random stream (seed and number), so a clinic is the same
 whatever the batch size. Patients are scanned every 1–2 years at 3–4 sites; their BMD drifts
 down, and stabilises or rises once a bone therapy starts. Hip T-scores are computed from the BMD
-on the NHANES III reference (domain.md §5), so no scan is flagged as a typing error.
+on the NHANES III reference (docs/clinical-rules.md §5), so no scan is flagged as a typing error.
 
 Records are written with bulk_create in batches: no save(), no signals, no history rows. Each
 patient's stored reading (scans.models.PatientStatus) is then built in bulk by
@@ -63,7 +63,8 @@ INSERT_BATCH = 2000
 Progress = Callable[[str], None]
 
 # (manufacturer, model, serial, location, share of patients). Only the Hologic scanners have a
-# precision study, so the Lunar patients are judged against the ISCD default LSC (domain.md §4).
+# precision study, so the Lunar patients are judged against the ISCD default LSC
+# (docs/clinical-rules.md §4).
 DEVICES = (
     ("hologic", "Horizon A", "GEN-H-0001", "Main clinic", 0.55),
     ("hologic", "Horizon Wi", "GEN-H-0002", "Main clinic, room 2", 0.20),
@@ -74,7 +75,7 @@ PRECISION_DATE = datetime.date(2008, 1, 15)
 
 # Young-adult means and SDs that turn a T-score into a BMD and back. The hips use the NHANES III
 # reference of scans.densitometry; spine and radius are typical Hologic values (no reference is
-# checked for them, domain.md §5).
+# checked for them, docs/clinical-rules.md §5).
 SPINE_MEAN, SPINE_SD = 1.047, 0.110
 RADIUS_MEAN, RADIUS_SD = 0.690, 0.055
 HIP_SITES = ("femoral_neck", "total_hip")
@@ -612,7 +613,7 @@ def _therapy(batch: _Batch, rng, patient, start: datetime.date, today: datetime.
     stop, reason = None, ""
     holiday = _days(start, 5 * 365.25)
     if drug_class == DrugClass.BISPHOSPHONATE and holiday < today and rng.random() < 0.5:
-        # A drug holiday after five years of a bisphosphonate (domain.md §8).
+        # A drug holiday after five years of a bisphosphonate (docs/clinical-rules.md §8).
         stop, reason = holiday, "Drug holiday after five years"
     elif rng.random() < 0.05 and _days(start, 120) < today:
         stop, reason = _days(start, rng.uniform(30, 120)), "Side effects"

@@ -68,8 +68,8 @@ def _reading_context(patient) -> dict:
             )
             if text:
                 changes.append(text)
-    # Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their page
-    # shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
+    # Premenopausal women and men under 50 are read on Z-scores (docs/clinical-rules.md §2): their
+    # page shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
     charts = chart_panels(records, "portal:chart")
     z_basis = charts[0]["kind"] == "zscore"
     # A newer scan not yet released means the patient has just been scanned: not "overdue".

@@ -249,7 +249,8 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# Repeat-scan intervals in months (domain.md §8: a clinic setting; "1–2 years" on therapy).
+# Repeat-scan intervals in months (docs/clinical-rules.md §8: a clinic setting; "1–2 years" on
+# therapy).
 SCAN_INTERVAL_UNTREATED_MONTHS = env_int("SCAN_INTERVAL_UNTREATED_MONTHS", 24)
 SCAN_INTERVAL_ON_TREATMENT_MONTHS = env_int("SCAN_INTERVAL_ON_TREATMENT_MONTHS", 24)
 SCAN_INTERVAL_GLUCOCORTICOID_MONTHS = env_int("SCAN_INTERVAL_GLUCOCORTICOID_MONTHS", 12)

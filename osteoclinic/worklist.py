@@ -14,9 +14,9 @@ from patients.models import Fracture, FractureSite, Mechanism, SymptomReport
 from scans.models import DexaScan, PatientStatus, ScanStatus
 
 ROWS_PER_SECTION = 25
-# The guide (domain.md §11): the acute phase of a compression fracture lasts 6–8 weeks, after
-# which gentle rehabilitation starts. Past 8 weeks a rehabilitation review is due; after
-# 16 weeks the fracture leaves the worklist.
+# The guide (docs/clinical-rules.md §11): the acute phase of a compression fracture lasts 6–8 weeks,
+# after which gentle rehabilitation starts. Past 8 weeks a rehabilitation review is due; after 16
+# weeks the fracture leaves the worklist.
 ACUTE_DAYS = 56
 REHAB_REVIEW_UNTIL_DAYS = 112
 
@@ -71,6 +71,7 @@ def build(today: datetime.date) -> list[Section]:
     untreated = statuses.filter(treatment_indicated=True, on_treatment=False).order_by(
         "-latest_scan_date", "pk"
     )
+    review = statuses.filter(review_response=True).order_by("-latest_scan_date", "pk")
     overdue = statuses.filter(next_due__lt=today).order_by("next_due", "pk")
 
     def weeks(fracture) -> int:
@@ -132,6 +133,12 @@ def build(today: datetime.date) -> list[Section]:
             "Treatment threshold met, no treatment recorded",
             untreated,
             lambda st: {"patient": st.patient, "object": st, "why": st.treatment_reasons},
+        ),
+        _section(
+            "response",
+            "Review treatment response (IOF criteria, use with care)",
+            review,
+            lambda st: {"patient": st.patient, "object": st, "why": st.response_reasons},
         ),
         _section(
             "overdue",

@@ -23,6 +23,10 @@ class Menopause(models.TextChoices):
     PERI = "peri", "Perimenopausal"
     POST = "post", "Postmenopausal"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
+    # Not recorded: a woman of 40–60 is flagged until it is (docs/clinical-rules.md §2.1).
+    # Imports before this value stored "not applicable" for a missing status; those cannot
+    # be told apart from a real "not applicable" and are left as they are.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class PatientQuerySet(models.QuerySet):
@@ -89,7 +93,7 @@ class Patient(models.Model):
         "family history of osteoporosis or hip fracture", default=False
     )
     falls_last_year = models.BooleanField("fall in the last 12 months", default=False)
-    # domain.md §2: the 33% radius is used for diagnosis in these patients.
+    # docs/clinical-rules.md §2: the 33% radius is used for diagnosis in these patients.
     forearm_indicated = models.BooleanField(
         "forearm (33% radius) indicated: hyperparathyroidism or very obese", default=False
     )
@@ -212,12 +216,14 @@ class Mechanism(models.TextChoices):
 class Detection(models.TextChoices):
     CLINICAL = "clinical", "Clinical (symptomatic)"
     IMAGING = "imaging", "Found on imaging"
-    # domain.md §7: a self-reported but undocumented vertebral fracture is a VFA indication.
+    # docs/clinical-rules.md §7: a self-reported but undocumented vertebral fracture is a VFA
+    # indication.
     SELF_REPORTED = "self_reported", "Self-reported, not documented"
 
 
 class GenantGrade(models.IntegerChoices):
-    # domain.md §7: Genant semiquantitative grade; boundaries belong to the lower grade.
+    # docs/clinical-rules.md §7: Genant semiquantitative grade; boundaries belong to the lower
+    # grade.
     MILD = 1, "Grade 1 – mild (20% to 25% height loss)"
     MODERATE = 2, "Grade 2 – moderate (over 25% to 40%)"
     SEVERE = 3, "Grade 3 – severe (over 40%)"
@@ -364,7 +370,8 @@ class Treatment(EnteredInError):
 
     @property
     def is_bone_therapy(self) -> bool:
-        # Calcium and vitamin D alone are supplements, not osteoporosis therapy (domain.md §8).
+        # Calcium and vitamin D alone are supplements, not osteoporosis therapy
+        # (docs/clinical-rules.md §8).
         return self.drug_class != DrugClass.CALCIUM_VITAMIN_D
 
 

@@ -1,4 +1,6 @@
-"""Stature rules: historical and prospective height loss as VFA triggers (domain.md §7).
+"""Stature rules: historical and prospective height loss as VFA triggers.
+
+See docs/clinical-rules.md §7.1.
 
 Plain values only, so `patients` never needs Django or `scans`: the T-score half of the VFA
 indication is applied where scans are known.
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 
-# domain.md §7: ISCD 2013/2019 VFA indication, with T < −1.0.
+# docs/clinical-rules.md §7: ISCD 2013/2019 VFA indication, with T < −1.0.
 VFA_HISTORICAL_LOSS_CM = 4.0
-# domain.md §7: the older (2007) prospective trigger, shown as a prompt and not applied as a rule.
+# docs/clinical-rules.md §7: the older (2007) prospective trigger, shown as a prompt and not applied
+# as a rule.
 PROSPECTIVE_PROMPT_LOSS_CM = 2.0
 
 
@@ -49,7 +52,8 @@ def _loss_cm(earlier_cm: float, later_cm: float) -> float:
 
 
 def height_loss(heights: Sequence[Height]) -> HeightLoss:
-    """Historical and prospective height loss, with the VFA trigger and prompt (domain.md §7)."""
+    """Historical and prospective height loss, with the VFA trigger and prompt."""
+    # docs/clinical-rules.md §7.1.
     # Stable sort: of several heights on one date, the last given counts as the latest.
     ordered = sorted(heights, key=attrgetter("date"))
     measured = [h for h in ordered if h.measured]

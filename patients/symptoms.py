@@ -1,8 +1,8 @@
 """Symptom rules: red flags and education findings from a patient's symptom report.
 
 Sources: the guide's "When to seek medical help" and "Compression Fractures" sections
-(domain.md §11, seed/000_c22bb4183925f7ae.txt). Plain values only, so `patients` never needs
-Django or `scans` to apply them.
+(docs/clinical-rules.md §11 and §11.1). Plain values only, so `patients` never needs Django or
+`scans` to apply them.
 """
 
 from __future__ import annotations
@@ -101,18 +101,20 @@ FINDINGS = frozenset({FINDING_BACK_PAIN, FINDING_POSTURAL_CHANGE, FINDING_RED_FL
 def red_flags(entry: SymptomEntry) -> tuple[RedFlag, ...]:
     """Red flags raised by a symptom entry, in the guide's order."""
     flags = []
-    # domain.md §11; guide "When to Seek Medical Help": sudden back pain without clear injury.
+    # docs/clinical-rules.md §11; guide "When to Seek Medical Help": sudden back pain without clear
+    # injury.
     if entry.sudden_onset and entry.has_pain_at(PainLocation.BACK):
         flags.append(SUDDEN_BACK_PAIN)
-    # domain.md §11; guide "When to Seek Medical Help": chronic back or hip pain affecting sleep
-    # or daily life. Chronicity is not asked for, so any such pain counts.
+    # docs/clinical-rules.md §11; guide "When to Seek Medical Help": chronic back or hip pain
+    # affecting sleep or daily life. Chronicity is not asked for, so any such pain counts.
     if entry.affects_sleep_or_daily_life and entry.has_pain_at(PainLocation.BACK, PainLocation.HIP):
         flags.append(PAIN_AFFECTING_SLEEP_OR_DAILY_LIFE)
-    # domain.md §11; guide "When to Seek Medical Help": falls or suspected minor fractures.
+    # docs/clinical-rules.md §11; guide "When to Seek Medical Help": falls or suspected minor
+    # fractures.
     if entry.fall_since_last_report:
         flags.append(FALL_OR_SUSPECTED_FRACTURE)
-    # domain.md §11; guide "When to Seek Medical Help" (loss of height) and "Compression
-    # Fractures" (height loss or stooped posture).
+    # docs/clinical-rules.md §11; guide "When to Seek Medical Help" (loss of height) and
+    # "Compression Fractures" (height loss or stooped posture).
     if entry.height_loss_or_stooping:
         flags.append(HEIGHT_LOSS_OR_STOOPING)
     return tuple(flags)
@@ -124,7 +126,7 @@ def findings(entry: SymptomEntry) -> frozenset[str]:
     if entry.has_pain_at(PainLocation.BACK):
         codes.add(FINDING_BACK_PAIN)
     # Guide "Postural Changes and Muscle Imbalance": neck, shoulder and lower back discomfort;
-    # "Compression Fractures": stooped posture (domain.md §11).
+    # "Compression Fractures": stooped posture (docs/clinical-rules.md §11).
     if entry.height_loss_or_stooping or entry.has_pain_at(PainLocation.NECK_SHOULDER):
         codes.add(FINDING_POSTURAL_CHANGE)
     if red_flags(entry):

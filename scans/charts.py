@@ -42,8 +42,8 @@ NO_DATA = "No data yet"
 OTHER_SCANNER = "Other scanner (approximate)"
 SIGNIFICANT = "Significant change vs baseline"
 
-# WHO categories on the T-score (domain.md §1): −1.0 itself is normal, −2.5 itself osteoporosis.
-# (lower, upper, label, fill); None means the band runs to the edge of the plot.
+# WHO categories on the T-score (docs/clinical-rules.md §1): −1.0 itself is normal, −2.5 itself
+# osteoporosis. (lower, upper, label, fill); None means the band runs to the edge of the plot.
 WHO_BANDS = (
     (-1.0, None, f"Normal (≥ {MINUS}1.0)", "#e4f2e8"),
     (-2.5, -1.0, f"Low bone mass ({MINUS}1.0 to {MINUS}2.5)", "#fcf0d2"),
@@ -53,8 +53,8 @@ WHO_BANDS = (
 # where fracture labels hang, and from the bottom, where treatment labels sit.
 _WHO_LABEL_AT = ((-1.0, "bottom"), (-1.0, "top"), (-2.5, "top"))
 
-# Z-scores of premenopausal women and men under 50 (domain.md §2): −2.0 itself is below the
-# expected range for age. No WHO category applies to them.
+# Z-scores of premenopausal women and men under 50 (docs/clinical-rules.md §2): −2.0 itself is below
+# the expected range for age. No WHO category applies to them.
 Z_BANDS = (
     (-2.0, None, f"Within the expected range for age (above {MINUS}2.0)", "#e8eef5"),
     (None, -2.0, f"Below the expected range for age ({MINUS}2.0 or below)", "#fcf0d2"),
@@ -124,7 +124,7 @@ class Point:
     date: datetime.date
     value: float  # T-score, BMD in g/cm² or pain 0–10
     other_scanner: bool = False  # measured on another device: comparable only approximately
-    significant: bool = False  # change vs baseline at least the LSC (domain.md §3–4)
+    significant: bool = False  # change vs baseline at least the LSC (docs/clinical-rules.md §3–§4)
 
     def __post_init__(self):
         # The ORM hands out Decimals; floats keep drawing and chart_key() consistent.

@@ -1,8 +1,9 @@
 """Densitometry rules for DEXA scans, as plain typed functions on plain values.
 
-Each rule names its section of /work/shared/domain.md ("domain.md §n") and the source given
-there. No Django here: models, forms and views call these functions and store what they return.
-Display text uses the real minus sign (−, U+2212), as a densitometry report does.
+Each rule cites its section of the project's clinical reference as "docs/clinical-rules.md §n",
+where its source is given. No Django here: models, forms and views call these functions and
+store what they return. Display text uses the real minus sign (−, U+2212), as a densitometry
+report does.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class Site(StrEnum):
     RADIUS_33 = "radius_33"
 
 
-# domain.md §2 (ISCD Official Positions 2019/2023): the sites that diagnose. The 33% radius is
-# only a fallback; the order here also breaks ties between equal lowest scores.
+# docs/clinical-rules.md §2 (ISCD Official Positions 2019/2023): the sites that diagnose. The 33%
+# radius is only a fallback; the order here also breaks ties between equal lowest scores.
 DIAGNOSTIC_SITES: tuple[Site, ...] = (Site.LUMBAR_SPINE, Site.TOTAL_HIP, Site.FEMORAL_NECK)
 
 SITE_LABELS: dict[Site, str] = {
@@ -71,6 +72,31 @@ class Menopause(StrEnum):
     PERI = "peri"
     POST = "post"
     NOT_APPLICABLE = "not_applicable"
+    # Not recorded (e.g. an import without the column): unlike "not applicable" (a man, or a
+    # woman after hysterectomy), it asks for the status to be recorded.
+    UNKNOWN = "unknown"
+
+
+class Detection(StrEnum):
+    """How a fracture became known."""
+
+    CLINICAL = "clinical"
+    IMAGING = "imaging"
+    SELF_REPORTED = "self_reported"
+
+
+# docs/clinical-rules.md §1.1: what the record says of a fracture that no one has documented.
+NEEDS_CONFIRMATION = "self-reported, needs confirmation"
+
+
+def fracture_documented(detection: Detection) -> bool:
+    """Whether a fracture is documented (clinically or on imaging), not only self-reported.
+
+    Only a documented fragility fracture makes "severe (established) osteoporosis" and sets
+    the fracture threshold of treatment; a self-reported vertebral fracture is a VFA
+    indication until confirmed (docs/clinical-rules.md §1.1).
+    """
+    return Detection(detection) != Detection.SELF_REPORTED
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +115,8 @@ def _round_half_away(value: float, places: int) -> float:
 
 def round_score(x: float) -> float:
     """A T- or Z-score rounded to one decimal, half away from zero, as scanners report it."""
-    # domain.md §1: classify on the score rounded to 0.1 (ROUND_HALF_UP is away from zero).
+    # docs/clinical-rules.md §1: classify on the score rounded to 0.1 (ROUND_HALF_UP is away from
+    # zero).
     return _round_half_away(x, 1)
 
 
@@ -107,16 +134,16 @@ def format_score(x: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# WHO categories and Z-score wording — domain.md §1 and §2
+# WHO categories and Z-score wording — docs/clinical-rules.md §1 and §2
 # --------------------------------------------------------------------------------------------
 
-# domain.md §1 (WHO 1994 as restated by ISCD, PubMed 16731428): −1.0 itself is normal and
-# −2.5 itself is osteoporosis.
+# docs/clinical-rules.md §1 (WHO 1994 as restated by ISCD, PubMed 16731428): −1.0 itself is normal
+# and −2.5 itself is osteoporosis.
 NORMAL_T = -1.0
 OSTEOPOROSIS_T = -2.5
-# domain.md §2 (ISCD): Z ≤ −2.0 is below the expected range for age.
+# docs/clinical-rules.md §2 (ISCD): Z ≤ −2.0 is below the expected range for age.
 BELOW_EXPECTED_Z = -2.0
-# domain.md §2: premenopausal women and men under 50 are assessed on Z-scores.
+# docs/clinical-rules.md §2: premenopausal women and men under 50 are assessed on Z-scores.
 Z_SCORE_AGE_LIMIT = 50
 
 
@@ -127,7 +154,7 @@ class WhoCategory(StrEnum):
     SEVERE = "severe_osteoporosis"
 
 
-# domain.md §1: ISCD prefers "low bone mass"; patients know "osteopenia", so show both.
+# docs/clinical-rules.md §1: ISCD prefers "low bone mass"; patients know "osteopenia", so show both.
 WHO_LABELS: dict[WhoCategory, str] = {
     WhoCategory.NORMAL: "Normal",
     WhoCategory.LOW_BONE_MASS: "Low bone mass (osteopenia)",
@@ -148,13 +175,15 @@ Z_LABELS: dict[ZCategory, str] = {
 
 
 def who_category(t_score: float, *, fragility_fracture: bool = False) -> WhoCategory:
-    """The WHO category of a T-score, classified after rounding to one decimal (domain.md §1)."""
+    """The WHO category of a T-score, classified after rounding to one decimal."""
+    # docs/clinical-rules.md §1.
     t = round_score(t_score)
     if t >= NORMAL_T:
         return WhoCategory.NORMAL
     if t > OSTEOPOROSIS_T:
         return WhoCategory.LOW_BONE_MASS
-    # domain.md §1: osteoporosis with at least one fragility fracture is severe (established).
+    # docs/clinical-rules.md §1: osteoporosis with at least one fragility fracture is severe
+    # (established).
     return WhoCategory.SEVERE if fragility_fracture else WhoCategory.OSTEOPOROSIS
 
 
@@ -164,7 +193,8 @@ def who_label(category: WhoCategory) -> str:
 
 
 def z_category(z: float) -> ZCategory:
-    """Whether a Z-score is below or within the expected range for age (domain.md §2)."""
+    """Whether a Z-score is below or within the expected range for age."""
+    # docs/clinical-rules.md §2.
     return ZCategory.BELOW if round_score(z) <= BELOW_EXPECTED_Z else ZCategory.WITHIN
 
 
@@ -174,22 +204,53 @@ def z_label(category: ZCategory) -> str:
 
 
 def uses_z_scores(*, sex: Sex, age: int, menopause: Menopause) -> bool:
-    """True when BMD is judged on Z-scores rather than WHO T-score categories (domain.md §2)."""
+    """True when BMD is judged on Z-scores rather than WHO T-score categories."""
+    # docs/clinical-rules.md §2 and §2.1.
     if sex == Sex.FEMALE:
         if menopause == Menopause.PRE:
             return True
-        # domain.md §2 (ISCD): WHO criteria may be used during the menopausal transition.
+        # docs/clinical-rules.md §2 (ISCD): WHO criteria may be used during the menopausal
+        # transition.
         if menopause in (Menopause.PERI, Menopause.POST):
             return False
-    # Men, and women whose menopausal status does not apply (e.g. after hysterectomy): by age.
+    # Men, and women whose menopausal status does not apply (e.g. after hysterectomy) or is
+    # unknown: by age.
     return age < Z_SCORE_AGE_LIMIT
 
 
+# The ages at which an unknown menopausal status may change the reading: around the age
+# limit of the Z-score rule (a clinic's choice, docs/clinical-rules.md §2.1).
+MENOPAUSE_QUESTION_AGES = (40, 60)
+
+
+def menopause_unknown_note(*, sex: Sex, age: int, menopause: Menopause) -> str | None:
+    """For a woman of 40–60 whose menopausal status is unknown: the rule the reading fell back
+    on, and a request to record the status (docs/clinical-rules.md §2.1)."""
+    youngest, oldest = MENOPAUSE_QUESTION_AGES
+    if sex != Sex.FEMALE or menopause != Menopause.UNKNOWN or not youngest <= age <= oldest:
+        return None
+    if age < Z_SCORE_AGE_LIMIT:
+        fallback = (
+            f"read on Z-scores because she is under {Z_SCORE_AGE_LIMIT}, as for a "
+            "premenopausal woman"
+        )
+    else:
+        fallback = (
+            f"read on T-scores (WHO categories) because she is {Z_SCORE_AGE_LIMIT} or over, "
+            "as for a postmenopausal woman"
+        )
+    return (
+        f"Menopausal status unknown: {fallback}. Record her menopausal status; "
+        "the reading may change."
+    )
+
+
 # --------------------------------------------------------------------------------------------
-# Lumbar spine vertebrae — domain.md §2
+# Lumbar spine vertebrae — docs/clinical-rules.md §2
 # --------------------------------------------------------------------------------------------
 
-# domain.md §2 (ISCD): at least two vertebrae must remain; a single vertebra is never used.
+# docs/clinical-rules.md §2 (ISCD): at least two vertebrae must remain; a single vertebra is never
+# used.
 MIN_VERTEBRAE = 2
 _VERTEBRA_TOKEN = re.compile(r"L([1-4])(?:-L?([1-4]))?")
 
@@ -256,7 +317,7 @@ def _single_vertebra(vertebrae: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Diagnosis from one visit's measurements — domain.md §1 and §2
+# Diagnosis from one visit's measurements — docs/clinical-rules.md §1 and §2
 # --------------------------------------------------------------------------------------------
 
 
@@ -312,17 +373,10 @@ class Diagnosis:
         return z_label(ZCategory(self.category))
 
 
-def diagnose(
-    measurements: Iterable[Measurement],
-    *,
-    sex: Sex,
-    age: int,
-    menopause: Menopause,
-    fragility_fracture: bool,
-    radius_indicated: bool = False,
-) -> Diagnosis | None:
-    """The densitometric diagnosis of one visit, on the lowest diagnostic score (domain.md §2)."""
-    basis = Basis.Z_SCORE if uses_z_scores(sex=sex, age=age, menopause=menopause) else Basis.T_SCORE
+def _candidates(
+    measurements: Iterable[Measurement], basis: Basis, *, radius_indicated: bool
+) -> tuple[list[Measurement], list[str]]:
+    """The measurements a diagnosis on `basis` may use, and notes on what was left out."""
     score_name = "Z-score" if basis == Basis.Z_SCORE else "T-score"
     scored = [m for m in measurements if m.score(basis) is not None]
     notes: list[str] = []
@@ -333,8 +387,8 @@ def diagnose(
             continue
         if m.site == Site.LUMBAR_SPINE:
             warning = spine_vertebrae_warning(m.vertebrae)
-            # domain.md §2 (ISCD): a single vertebra is never used, so that spine result is
-            # left out; an unreadable list is kept (the scanner reported it) but flagged.
+            # docs/clinical-rules.md §2 (ISCD): a single vertebra is never used, so that spine
+            # result is left out; an unreadable list is kept (the scanner reported it) but flagged.
             if _single_vertebra(m.vertebrae):
                 notes.append(f"{warning} The lumbar spine result was left out.")
                 continue
@@ -342,8 +396,8 @@ def diagnose(
                 notes.append(warning)
         central.append(m)
 
-    # domain.md §2 (ISCD): the 33% radius diagnoses when the hip and/or the spine cannot be
-    # measured or interpreted, or when it is indicated (hyperparathyroidism, very obese
+    # docs/clinical-rules.md §2 (ISCD): the 33% radius diagnoses when the hip and/or the spine
+    # cannot be measured or interpreted, or when it is indicated (hyperparathyroidism, very obese
     # patients); then it joins the other sites.
     radius = [m for m in scored if m.site == Site.RADIUS_33]
     has_spine = any(m.site == Site.LUMBAR_SPINE for m in central)
@@ -364,19 +418,63 @@ def diagnose(
         notes.append(
             f"The 33% radius was included because no {missing} {score_name} could be used."
         )
+    return candidates, notes
+
+
+_SITE_ORDER = [*DIAGNOSTIC_SITES, Site.RADIUS_33]
+
+
+def _lowest(candidates: Sequence[Measurement], basis: Basis) -> Measurement:
+    # docs/clinical-rules.md §2: the lowest score; both hips count, each side separately; ties by
+    # site order.
+    return min(candidates, key=lambda m: (round_score(m.score(basis)), _SITE_ORDER.index(m.site)))
+
+
+def lowest_t_score(
+    measurements: Iterable[Measurement], *, radius_indicated: bool = False
+) -> float | None:
+    """The lowest T-score of the sites a diagnosis may use, whatever the basis of the diagnosis.
+
+    The VFA indications rest on T < −1.0 for everyone (docs/clinical-rules.md §7), so a patient
+    read on Z-scores is judged for VFA on this T-score.
+    """
+    candidates, _ = _candidates(measurements, Basis.T_SCORE, radius_indicated=radius_indicated)
+    if not candidates:
+        return None
+    return round_score(_lowest(candidates, Basis.T_SCORE).t_score)
+
+
+def diagnose(
+    measurements: Iterable[Measurement],
+    *,
+    sex: Sex,
+    age: int,
+    menopause: Menopause,
+    fragility_fracture: bool,
+    radius_indicated: bool = False,
+) -> Diagnosis | None:
+    """The densitometric diagnosis of one visit, on the lowest diagnostic score.
+
+    docs/clinical-rules.md §2.
+
+    `fragility_fracture` is a documented one (clinical or on imaging): a self-reported
+    vertebral fracture never makes "severe" until confirmed (docs/clinical-rules.md §1.1).
+    """
+    basis = Basis.Z_SCORE if uses_z_scores(sex=sex, age=age, menopause=menopause) else Basis.T_SCORE
+    score_name = "Z-score" if basis == Basis.Z_SCORE else "T-score"
+    candidates, notes = _candidates(measurements, basis, radius_indicated=radius_indicated)
     if not candidates:
         return None
 
-    # domain.md §2: diagnose on the lowest score; both hips count, each side separately.
-    site_order = [*DIAGNOSTIC_SITES, Site.RADIUS_33]
-    lowest = min(candidates, key=lambda m: (round_score(m.score(basis)), site_order.index(m.site)))
+    lowest = _lowest(candidates, basis)
     score = round_score(lowest.score(basis))
 
     category: WhoCategory | ZCategory
     if basis == Basis.Z_SCORE:
         category = z_category(score)
         label = z_label(category)
-        # domain.md §2 (ISCD): in this group osteoporosis is not diagnosed on BMD alone.
+        # docs/clinical-rules.md §2 (ISCD): in this group osteoporosis is not diagnosed on BMD
+        # alone.
         notes.append(
             "Z-scores are used for premenopausal women and men under 50: "
             "osteoporosis is not diagnosed on BMD alone."
@@ -386,6 +484,8 @@ def diagnose(
         label = who_label(category)
         if sex == Sex.FEMALE and menopause == Menopause.PERI:
             notes.append("Menopausal transition: WHO categories on T-scores are used.")
+    if unknown := menopause_unknown_note(sex=sex, age=age, menopause=menopause):
+        notes.append(unknown)
 
     summary = f"{label}: lowest {score_name} {format_score(score)} at the {lowest.place}"
     if category == WhoCategory.SEVERE:
@@ -403,16 +503,16 @@ def diagnose(
 
 
 # --------------------------------------------------------------------------------------------
-# Precision and least significant change — domain.md §4
+# Precision and least significant change — docs/clinical-rules.md §4
 # --------------------------------------------------------------------------------------------
 
-# domain.md §4 (ISCD precision calculator; Glüer 1995, PubMed 7492865): LSC at 95% confidence
-# is 1.96 × √2 × RMS-SD, and a study needs at least 27 degrees of freedom.
+# docs/clinical-rules.md §4 (ISCD precision calculator; Glüer 1995, PubMed 7492865): LSC at 95%
+# confidence is 1.96 × √2 × RMS-SD, and a study needs at least 27 degrees of freedom.
 LSC_FACTOR = 2.77
 MIN_DEGREES_OF_FREEDOM = 27
 
-# domain.md §4: ISCD minimum acceptable precision per technologist, (%CV, LSC %). Use with care
-# (one secondary source): it stands in, labelled, until the device has its own assessment.
+# docs/clinical-rules.md §4: ISCD minimum acceptable precision per technologist, (%CV, LSC %). Use
+# with care (one secondary source): it stands in, labelled, until the device has its own assessment.
 DEFAULT_PRECISION_PERCENT: dict[Site, tuple[float, float]] = {
     Site.LUMBAR_SPINE: (1.9, 5.3),
     Site.TOTAL_HIP: (1.8, 5.0),
@@ -436,7 +536,10 @@ class Precision:
     def description(self) -> str:
         """The precision in words, e.g. "RMS-SD 0.012 g/cm², LSC 0.033 g/cm² (%CV 1.3%)"."""
         if self.measured and self.rms_sd is not None and self.lsc is not None:
-            text = f"RMS-SD {self.rms_sd:.3f} g/cm², LSC {self.lsc:.3f} g/cm²"
+            # The LSC as judged: a fourth decimal when it has one, so that an LSC of 0.0332
+            # never reads as the 0.033 change it does not reach (docs/clinical-rules.md §3.1).
+            places = 3 if _round_half_away(self.lsc, 4) == _round_half_away(self.lsc, 3) else 4
+            text = f"RMS-SD {self.rms_sd:.3f} g/cm², LSC {_number(self.lsc, places)} g/cm²"
             if self.cv_percent is not None:
                 text += f" (%CV {_number(self.cv_percent, 1)}%)"
             return text
@@ -469,8 +572,8 @@ def precision_from_study(groups: Sequence[Sequence[float]]) -> Precision:
             "(30 patients scanned twice or 15 three times); "
             f"this one has {degrees_of_freedom}."
         )
-    # domain.md §4: SDⱼ² = Σ(x − x̄)² / (kⱼ − 1) (statistics.variance divides by k − 1), and
-    # RMS-SD = sqrt(Σ SDⱼ² / m), in g/cm² as ISCD prefers.
+    # docs/clinical-rules.md §4: SDⱼ² = Σ(x − x̄)² / (kⱼ − 1) (statistics.variance divides by k −
+    # 1), and RMS-SD = sqrt(Σ SDⱼ² / m), in g/cm² as ISCD prefers.
     rms_sd = math.sqrt(sum(statistics.variance(group) for group in groups) / len(groups))
     mean_bmd = statistics.fmean(value for group in groups for value in group)
     cv_percent = rms_sd / mean_bmd * 100
@@ -486,9 +589,10 @@ def precision_from_study(groups: Sequence[Sequence[float]]) -> Precision:
 
 
 def default_precision(site: Site) -> Precision:
-    """The labelled ISCD default for a device without its own assessment (domain.md §4)."""
+    """The labelled ISCD default for a device without its own assessment."""
+    # docs/clinical-rules.md §4.1.
     if site not in DEFAULT_PRECISION_PERCENT:
-        # domain.md gives no default for the radius: say so rather than invent one.
+        # docs/clinical-rules.md §4.1 has no default for the radius: say so, never invent one.
         return Precision(rms_sd=None, lsc=None, cv_percent=None, lsc_percent=None, measured=False)
     cv_percent, lsc_percent = DEFAULT_PRECISION_PERCENT[site]
     return Precision(
@@ -496,20 +600,47 @@ def default_precision(site: Site) -> Precision:
     )
 
 
-def lsc_g_cm2(precision: Precision, baseline_bmd: float) -> float | None:
-    """The LSC in g/cm²: measured as is, or a default percentage of the baseline BMD."""
+def _exact(value: float) -> Decimal:
+    # The shortest repr is the number as entered or stored (0.812, 5.3): exact arithmetic on it
+    # keeps 0.847 − 0.880 from reading as 0.03300000000000003.
+    return Decimal(repr(value))
+
+
+def lsc_exact(precision: Precision, baseline_bmd: float) -> Decimal | None:
+    """The LSC in g/cm², unrounded: measured as stored, or the default % of the baseline BMD."""
+    # docs/clinical-rules.md §3.1: a change is compared with the LSC before any rounding.
     if precision.lsc is not None:
-        return precision.lsc
+        return _exact(precision.lsc)
     if precision.lsc_percent is not None:
-        return _round_half_away(precision.lsc_percent / 100 * baseline_bmd, 3)
+        return _exact(precision.lsc_percent) / 100 * _exact(baseline_bmd)
     return None
 
 
+def lsc_g_cm2(precision: Precision, baseline_bmd: float) -> float | None:
+    """The LSC in g/cm², unrounded (see lsc_exact)."""
+    lsc = lsc_exact(precision, baseline_bmd)
+    return None if lsc is None else float(lsc)
+
+
+# docs/clinical-rules.md §3.1: the most decimals shown to tell a change from its LSC.
+MAX_PLACES = 6
+
+
+def distinct_places(first: Decimal, second: Decimal, *, places: int = 3) -> int:
+    """The decimals to show so that two different numbers do not print alike (at least
+    `places`, usually one more, at most MAX_PLACES); equal numbers keep `places`."""
+    if first == second:
+        return places
+    while places < MAX_PLACES and _number(float(first), places) == _number(float(second), places):
+        places += 1
+    return places
+
+
 # --------------------------------------------------------------------------------------------
-# Standardized BMD across manufacturers — domain.md §6 (use with care)
+# Standardized BMD across manufacturers — docs/clinical-rules.md §6 (use with care)
 # --------------------------------------------------------------------------------------------
 
-# domain.md §6: sBMD (mg/cm²) = 1000 × (a + b × BMD). Total hip: Hanson 1997 / ICSBM;
+# docs/clinical-rules.md §6: sBMD (mg/cm²) = 1000 × (a + b × BMD). Total hip: Hanson 1997 / ICSBM;
 # femoral neck: Lu 2001 (PubMed 11446558). Values are (a, b).
 SBMD_HIP: dict[tuple[Site, Manufacturer], tuple[float, float]] = {
     (Site.FEMORAL_NECK, Manufacturer.HOLOGIC): (0.019, 1.087),
@@ -519,7 +650,7 @@ SBMD_HIP: dict[tuple[Site, Manufacturer], tuple[float, float]] = {
     (Site.TOTAL_HIP, Manufacturer.GE_LUNAR): (-0.031, 0.979),
     (Site.TOTAL_HIP, Manufacturer.NORLAND): (0.026, 1.012),
 }
-# domain.md §6 (Hui 1997): spine sBMD (g/cm²) = slope × (BMD − centre) + 1.0436.
+# docs/clinical-rules.md §6 (Hui 1997): spine sBMD (g/cm²) = slope × (BMD − centre) + 1.0436.
 SBMD_SPINE: dict[Manufacturer, tuple[float, float]] = {
     Manufacturer.HOLOGIC: (1.0550, 0.972),
     Manufacturer.GE_LUNAR: (0.9683, 1.100),
@@ -545,7 +676,7 @@ def standardized_bmd(manufacturer: Manufacturer, site: Site, bmd: float) -> floa
 
 
 # --------------------------------------------------------------------------------------------
-# Serial change — domain.md §3, §4 and §6
+# Serial change — docs/clinical-rules.md §3, §4 and §6
 # --------------------------------------------------------------------------------------------
 
 DAYS_PER_YEAR = 365.25
@@ -610,7 +741,7 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
         )
     years = (later.date - earlier.date).days / DAYS_PER_YEAR
 
-    # domain.md §3: compare BMD in g/cm² on the same scanner; a new scanner needs a new
+    # docs/clinical-rules.md §3: compare BMD in g/cm² on the same scanner; a new scanner needs a new
     # precision assessment, so only the same device can be judged against its LSC.
     before, after = earlier.bmd, later.bmd
     if earlier.device_id == later.device_id:
@@ -618,7 +749,8 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
     elif earlier.manufacturer == later.manufacturer != Manufacturer.OTHER:
         comparability = Comparability.SAME_MANUFACTURER
     else:
-        # domain.md §6: different manufacturers meet only on the standardized (sBMD) scale.
+        # docs/clinical-rules.md §6: different manufacturers meet only on the standardized (sBMD)
+        # scale.
         standard_before = _standardized_g_cm2(earlier.manufacturer, site, earlier.bmd)
         standard_after = _standardized_g_cm2(later.manufacturer, site, later.bmd)
         if standard_before is None or standard_after is None:
@@ -639,7 +771,8 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
         comparability = Comparability.CROSS_MANUFACTURER
         before, after = standard_before, standard_after
 
-    delta = _round_half_away(after - before, 3)
+    exact_delta = _exact(after) - _exact(before)
+    delta = _round_half_away(float(exact_delta), 3)
     percent = (after - before) / before * 100
     per_year = None
     if years >= MIN_YEARS_FOR_ANNUAL_RATE:
@@ -649,7 +782,7 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
     direction = Direction.NOT_JUDGED
     lsc: float | None = None
     if comparability == Comparability.CROSS_MANUFACTURER:
-        # domain.md §6 (Fan 2010): the conversion error of 4–7% exceeds most LSCs.
+        # docs/clinical-rules.md §6 (Fan 2010): the conversion error of 4–7% exceeds most LSCs.
         explanation = (
             "Approximate: different manufacturer (compared through standardized BMD, "
             "Fan 2010 error 4–7%); not judged significant."
@@ -659,13 +792,13 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
             "Different scanner of the same manufacturer: compared but not judged "
             "significant without cross-calibration."
         )
-    elif (lsc := lsc_g_cm2(precision, earlier.bmd)) is None:
+    elif (exact_lsc := lsc_exact(precision, earlier.bmd)) is None:
         explanation = "No least significant change known for this site: not judged."
     else:
-        # Both at the 0.001 g/cm² the report shows, so that a change reading "0.033" against
-        # an LSC reading "0.033" is judged equal, i.e. significant (domain.md §3: at least).
-        lsc = _round_half_away(lsc, 3)
-        significant, direction, explanation = _judge(delta, percent, lsc, precision)
+        # docs/clinical-rules.md §3.1: judged on the unrounded numbers (the BMD difference is
+        # exact at the reported 0.001 g/cm²; the LSC is not rounded), shown rounded.
+        lsc = float(exact_lsc)
+        significant, direction, explanation = _judge(exact_delta, percent, exact_lsc, precision)
 
     return Change(
         delta_g_cm2=delta,
@@ -683,36 +816,43 @@ def compare(earlier: ScanPoint, later: ScanPoint, *, site: Site, precision: Prec
 
 
 def _judge(
-    delta: float, percent: float, lsc: float, precision: Precision
+    delta: Decimal, percent: float, lsc: Decimal, precision: Precision
 ) -> tuple[bool, Direction, str]:
-    # domain.md §3 (ISCD): a change is real only when it is at least the LSC.
+    # docs/clinical-rules.md §3 (ISCD): a change is real only when it is at least the LSC.
     significant = abs(delta) >= lsc
+    # docs/clinical-rules.md §3.1: a change and an LSC that would print alike get the decimals
+    # that tell them apart ("0.0330 is within 0.0332"), never "0.033 is within 0.033".
+    places = distinct_places(abs(delta), lsc)
+
+    def grams(value: Decimal, *, plus: bool = False) -> str:
+        return f"{_number(float(value), places, plus=plus)} g/cm²"
+
     if precision.measured:
-        lsc_of = f"the least significant change of {_grams(lsc)} for this scanner and site"
-        lsc_in = f"the least significant change ({_grams(lsc)})"
+        lsc_of = f"the least significant change of {grams(lsc)} for this scanner and site"
+        lsc_in = f"the least significant change ({grams(lsc)})"
     else:
-        # domain.md §4: a default LSC is always labelled as such.
+        # docs/clinical-rules.md §4: a default LSC is always labelled as such.
         default = "not measured on this scanner"
         if precision.lsc_percent is not None:
             default = f"{_number(precision.lsc_percent, 1)}%, {default}"
-        lsc_of = f"the default least significant change of {_grams(lsc)} ({default})"
-        lsc_in = f"the default least significant change ({_grams(lsc)}, {default})"
+        lsc_of = f"the default least significant change of {grams(lsc)} ({default})"
+        lsc_in = f"the default least significant change ({grams(lsc)}, {default})"
 
     if not significant:
         explanation = (
-            f"Change of {_grams(delta, plus=True)} is within {lsc_in}: no significant change."
+            f"Change of {grams(delta, plus=True)} is within {lsc_in}: no significant change."
         )
         return False, Direction.NO_SIGNIFICANT_CHANGE, explanation
     verb = "exceeds" if abs(delta) > lsc else "reaches"
     what = "Loss" if delta < 0 else "Gain"
     explanation = (
-        f"{what} of {_grams(abs(delta))} ({_number(percent, 1, plus=True)}%) {verb} {lsc_of}."
+        f"{what} of {grams(abs(delta))} ({_number(percent, 1, plus=True)}%) {verb} {lsc_of}."
     )
     return True, Direction.LOSS if delta < 0 else Direction.GAIN, explanation
 
 
 # --------------------------------------------------------------------------------------------
-# Checking a reported hip T-score — domain.md §5
+# Checking a reported hip T-score — docs/clinical-rules.md §5
 # --------------------------------------------------------------------------------------------
 
 
@@ -724,50 +864,68 @@ class Reference:
     source: str
 
 
-# domain.md §5: NHANES III White women aged 20–29 (Looker 1998, Osteoporos Int 8:468), on the
-# Hologic scale. The total hip pair rests on one implementation: use with care.
+# docs/clinical-rules.md §5: NHANES III White women aged 20–29 (Looker 1998, Osteoporos Int 8:468),
+# on the Hologic scale. The total hip pair rests on one implementation: use with care.
 REFERENCES: dict[Site, Reference] = {
     Site.FEMORAL_NECK: Reference(0.858, 0.120, False, "NHANES III (Looker 1998)"),
     Site.TOTAL_HIP: Reference(0.942, 0.122, True, "NHANES III (Looker 1998)"),
 }
-# domain.md §5: a difference of more than 0.3 suggests a typing error or another database.
+# docs/clinical-rules.md §5: a difference of more than 0.3 suggests a typing error or another
+# database.
 T_SCORE_TOLERANCE = Decimal("0.3")
+
+
+def reference_t_score_exact(
+    site: Site, bmd: float, *, manufacturer: Manufacturer | None = None
+) -> Decimal | None:
+    """The unrounded NHANES III T-score of a Hologic-scale hip BMD; None for other sites or
+    makers."""
+    reference = REFERENCES.get(site)
+    # docs/clinical-rules.md §5: the values are on the Hologic scale; no spine reference (makers
+    # differ).
+    if reference is None or manufacturer not in (None, Manufacturer.HOLOGIC):
+        return None
+    return (_exact(bmd) - _exact(reference.mean)) / _exact(reference.sd)
 
 
 def reference_t_score(
     site: Site, bmd: float, *, manufacturer: Manufacturer | None = None
 ) -> float | None:
-    """The NHANES III T-score for a Hologic-scale hip BMD; None for other sites or makers."""
-    reference = REFERENCES.get(site)
-    # domain.md §5: the values are on the Hologic scale; no spine reference (makers differ).
-    if reference is None or manufacturer not in (None, Manufacturer.HOLOGIC):
-        return None
-    return round_score((bmd - reference.mean) / reference.sd)
+    """The NHANES III T-score for a Hologic-scale hip BMD, rounded to 0.1 as a report shows it;
+    None for other sites or makers."""
+    exact = reference_t_score_exact(site, bmd, manufacturer=manufacturer)
+    return None if exact is None else round_score(float(exact))
 
 
 def t_score_consistency_warning(
     site: Site, bmd: float, reported_t: float, *, manufacturer: Manufacturer | None = None
 ) -> str | None:
     """A warning when a reported hip T-score is more than 0.3 from the one its BMD gives."""
-    expected = reference_t_score(site, bmd, manufacturer=manufacturer)
+    expected = reference_t_score_exact(site, bmd, manufacturer=manufacturer)
     if expected is None:
         return None
-    reported = round_score(reported_t)
-    # Decimal, because in floats −1.0 − (−1.3) is 0.30000000000000004 and would warn.
-    if abs(Decimal(repr(reported)) - Decimal(repr(expected))) <= T_SCORE_TOLERANCE:
+    reported = _exact(round_score(reported_t))
+    # docs/clinical-rules.md §5.1: the reported T (as printed, to 0.1) against the unrounded T
+    # of its BMD, so that rounding the expected value never moves a case across the 0.3.
+    if abs(reported - expected) <= T_SCORE_TOLERANCE:
         return None
+    # Shown rounded to 0.1 as a report does, unless the two printed scores would then look
+    # within 0.3 of each other: then a second decimal shows why it was flagged.
+    places = 1
+    if abs(reported - _exact(round_score(float(expected)))) <= T_SCORE_TOLERANCE:
+        places = 2
     reference = "the NHANES III reference"
     if REFERENCES[site].use_with_care:
         reference += f" for the {site_in_text(site)}, to be used with care"
     return (
-        f"Reported T-score {format_score(reported)} does not fit BMD {_grams(bmd)} "
-        f"(expected about {format_score(expected)} on {reference}): "
+        f"Reported T-score {format_score(float(reported))} does not fit BMD {_grams(bmd)} "
+        f"(expected about {_number(float(expected), places)} on {reference}): "
         "check for a typing error or another reference database."
     )
 
 
 # --------------------------------------------------------------------------------------------
-# Vertebral fractures — domain.md §7
+# Vertebral fractures — docs/clinical-rules.md §7
 # --------------------------------------------------------------------------------------------
 
 GENANT_LABELS: dict[int, str] = {
@@ -776,7 +934,7 @@ GENANT_LABELS: dict[int, str] = {
     2: "Grade 2 (moderate)",
     3: "Grade 3 (severe)",
 }
-# domain.md §7 (ISCD 2013/2019): VFA ages, and the height losses in cm.
+# docs/clinical-rules.md §7 (ISCD 2013/2019): VFA ages, and the height losses in cm.
 VFA_AGE = {Sex.FEMALE: 70, Sex.MALE: 80}
 VFA_HISTORICAL_LOSS_CM = Decimal("4")
 VFA_PROSPECTIVE_PROMPT_CM = Decimal("2")
@@ -788,8 +946,8 @@ def genant_grade(height_reduction_percent: float) -> int:
         raise ValueError(
             f"Height reduction must be a percentage from 0 to 100, not {height_reduction_percent}."
         )
-    # domain.md §7 (Genant): grade 0 is below 20%, so 20% is mild; the 25% and 40% boundaries
-    # belong to the lower grade (25% is mild, 40% moderate), a documented choice.
+    # docs/clinical-rules.md §7 (Genant): grade 0 is below 20%, so 20% is mild; the 25% and 40%
+    # boundaries belong to the lower grade (25% is mild, 40% moderate), a documented choice.
     if height_reduction_percent < 20:
         return 0
     if height_reduction_percent <= 25:
@@ -821,13 +979,16 @@ def vfa_indication(
     self_reported_vertebral_fracture: bool,
     glucocorticoids: bool,
     glucocorticoid_dose_unknown: bool = False,
+    diagnosis_on_z_scores: bool = False,
 ) -> VfaIndication:
-    """Whether vertebral fracture assessment is indicated, with reasons (domain.md §7).
+    """Whether vertebral fracture assessment is indicated, with reasons (docs/clinical-rules.md §7).
 
+    `lowest_t` is the lowest T-score whatever the basis of the diagnosis (lowest_t_score): a
+    patient read on Z-scores is judged for VFA on T-scores too (docs/clinical-rules.md §7.2).
     Long-term glucocorticoids with no dose recorded cannot meet the 5 mg/day criterion, nor
     be ruled out: that is a prompt to record the dose, never a guessed indication.
     """
-    # domain.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
+    # docs/clinical-rules.md §7 (ISCD 2013/2019): every indication needs T < −1.0 first.
     if lowest_t is None or round_score(lowest_t) >= NORMAL_T:
         return VfaIndication(indicated=False)
 
@@ -843,13 +1004,14 @@ def vfa_indication(
             f"Historical height loss of {historical_height_loss_cm:.1f} cm (over 4 cm)."
         )
     if self_reported_vertebral_fracture:
-        criteria.append("Self-reported vertebral fracture, not documented.")
+        criteria.append("Self-reported vertebral fracture, not documented (needs confirmation).")
     if glucocorticoids:
         criteria.append(
             "Glucocorticoids, 5 mg/day prednisone-equivalent or more for 3 months or more."
         )
 
-    # domain.md §7: the 2007 prospective trigger, which also required low T, is a prompt only.
+    # docs/clinical-rules.md §7: the 2007 prospective trigger, which also required low T, is a
+    # prompt only.
     prompts: list[str] = []
     if glucocorticoid_dose_unknown and not glucocorticoids:
         prompts.append(
@@ -867,18 +1029,21 @@ def vfa_indication(
 
     reasons = ()
     if criteria:
-        reasons = (f"T-score {format_score(lowest_t)} is below −1.0.", *criteria)
+        first = f"T-score {format_score(lowest_t)} is below −1.0"
+        if diagnosis_on_z_scores:
+            first += " (VFA is judged on T-scores, though the diagnosis is read on Z-scores)"
+        reasons = (first + ".", *criteria)
     return VfaIndication(indicated=bool(criteria), reasons=reasons, prompts=tuple(prompts))
 
 
 # --------------------------------------------------------------------------------------------
-# Treatment thresholds and monitoring — domain.md §8 (NOF/BHOF)
+# Treatment thresholds and monitoring — docs/clinical-rules.md §8 (NOF/BHOF)
 # --------------------------------------------------------------------------------------------
 
-# domain.md §8 (NOF/BHOF): FRAX 10-year probability thresholds, in percent.
+# docs/clinical-rules.md §8 (NOF/BHOF): FRAX 10-year probability thresholds, in percent.
 FRAX_HIP_THRESHOLD = 3.0
 FRAX_MAJOR_THRESHOLD = 20.0
-# domain.md §8 lists these three sites for the T-score thresholds (not the radius).
+# docs/clinical-rules.md §8 lists these three sites for the T-score thresholds (not the radius).
 TREATMENT_SITES = DIAGNOSTIC_SITES
 
 
@@ -887,6 +1052,14 @@ class TreatmentConsideration:
     consider: bool
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    applies: bool = True  # False: the patient is read on Z-scores (docs/clinical-rules.md §8.1)
+
+
+# docs/clinical-rules.md §8.1: NOF/BHOF address postmenopausal women and men aged 50 and over.
+THRESHOLDS_NOT_APPLIED = (
+    "The NOF/BHOF treatment thresholds apply to postmenopausal women and men aged 50 and "
+    "over: they are not applied to a patient read on Z-scores."
+)
 
 
 def treatment_consideration(
@@ -896,17 +1069,26 @@ def treatment_consideration(
     frax_major: float | None,
     frax_hip: float | None,
     unconfirmed_vertebral_fracture: bool = False,
+    basis: Basis = Basis.T_SCORE,
+    frax_labels: Sequence[str] = (),
 ) -> TreatmentConsideration:
-    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons (domain.md §8).
+    """Whether the NOF/BHOF thresholds say to consider treatment, with reasons.
 
-    The T-score thresholds apply at the lowest T-score of each treatment site, on the
-    measurements the diagnosis may use: a single-vertebra spine result is never used (§2).
-    A self-reported vertebral fracture that no imaging documents is a reason for VFA (§7),
-    not yet for treatment: it is noted instead.
+    docs/clinical-rules.md §8. `hip_or_vertebral_fracture` counts documented fractures only: a
+    self-reported vertebral fracture that no imaging documents is a reason for VFA, not yet
+    for treatment, and is noted instead (§1.1). The T-score thresholds apply at the lowest
+    T-score of each treatment site, on the measurements the diagnosis may use: a
+    single-vertebra spine result is never used (§2.2). For a patient read on Z-scores none of
+    it applies (§8.1). `frax_labels` say how the FRAX entry stands against the scans
+    (frax_context, §8.2); every use of FRAX carries them.
     """
     for name, value in (("major osteoporotic", frax_major), ("hip", frax_hip)):
         if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
             raise ValueError(f"The FRAX {name} probability must be 0–100%, not {value}.")
+    if basis == Basis.Z_SCORE:
+        return TreatmentConsideration(
+            consider=False, notes=(THRESHOLDS_NOT_APPLIED,), applies=False
+        )
 
     reasons: list[str] = []
     notes: list[str] = []
@@ -914,7 +1096,7 @@ def treatment_consideration(
         reasons.append("A hip or vertebral fracture.")
     elif unconfirmed_vertebral_fracture:
         notes.append(
-            "A self-reported vertebral fracture is not documented: once VFA or spine imaging "
+            f"A vertebral fracture is {NEEDS_CONFIRMATION}: once VFA or spine imaging "
             "confirms it, treatment is to be considered."
         )
 
@@ -939,35 +1121,144 @@ def treatment_consideration(
         elif t < NORMAL_T:
             low_bone_mass = True
 
-    # domain.md §8: with low bone mass, FRAX decides; FRAX itself is entered, never computed.
+    # docs/clinical-rules.md §8: with low bone mass, FRAX decides; FRAX itself is entered, never
+    # computed.
+    caveat = "".join(f" {label}" for label in frax_labels)
     if low_bone_mass:
+        met = False
         if frax_hip is not None and frax_hip >= FRAX_HIP_THRESHOLD:
+            met = True
             reasons.append(
                 f"Low bone mass with a FRAX 10-year hip fracture probability of "
-                f"{_number(frax_hip, 1)}% (3% or more)."
+                f"{_number(frax_hip, 1)}% (3% or more).{caveat}"
             )
         if frax_major is not None and frax_major >= FRAX_MAJOR_THRESHOLD:
+            met = True
             reasons.append(
                 f"Low bone mass with a FRAX 10-year major osteoporotic fracture probability "
-                f"of {_number(frax_major, 1)}% (20% or more)."
+                f"of {_number(frax_major, 1)}% (20% or more).{caveat}"
             )
         if frax_hip is None and frax_major is None:
             notes.append(
                 "FRAX not recorded: with low bone mass, treatment depends on the 10-year "
                 "fracture probability."
             )
+        elif not met:
+            notes.append(f"FRAX below the thresholds (hip 3%, major osteoporotic 20%).{caveat}")
     return TreatmentConsideration(
         consider=bool(reasons), reasons=tuple(reasons), notes=tuple(notes)
     )
 
 
+def long_date(day: date) -> str:
+    """A date in words: "3 March 2026"."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def frax_context(
+    *,
+    frax_date: date,
+    with_bmd: bool,
+    latest_scan_date: date | None,
+    femoral_neck_bmd_on_record: bool,
+) -> tuple[str, ...]:
+    """Labels for a FRAX entry that no longer reflects the record (docs/clinical-rules.md §8.2):
+    older than the latest released scan, or computed without BMD while one is on record."""
+    labels = []
+    if latest_scan_date is not None and frax_date < latest_scan_date:
+        labels.append(
+            f"FRAX of {long_date(frax_date)} is older than the latest scan "
+            f"({long_date(latest_scan_date)}): recalculate it with the new BMD."
+        )
+    # FRAX takes the femoral neck BMD; without one, FRAX without BMD is the right entry.
+    if not with_bmd and femoral_neck_bmd_on_record:
+        labels.append(
+            "FRAX was computed without BMD although a femoral neck BMD is on record: "
+            "recalculate it with the BMD."
+        )
+    return tuple(labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Response to treatment — docs/clinical-rules.md §8.3 (use with care)
+# --------------------------------------------------------------------------------------------
+
+# IOF working group on treatment failure (Diez-Perez et al., Osteoporos Int 2012;23:2769):
+# response is judged once treatment has had 12 months to act. One source, simplified: use with
+# care, and say so wherever it is shown.
+RESPONSE_AFTER_MONTHS = 12
+RESPONSE_SOURCE = "IOF working group, Diez-Perez et al., Osteoporos Int 2012;23:2769"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something dated that may speak against a treatment: a significant loss, a fracture."""
+
+    date: date
+    text: str  # e.g. "significant loss at the total hip since 3 March 2024"
+
+
+@dataclass(frozen=True)
+class TreatmentResponse:
+    review: bool
+    started: date  # the start of the treatment judged
+    judged_from: date  # 12 months later
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    source: str = RESPONSE_SOURCE
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (0 when `end` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def treatment_response(
+    *,
+    therapy_start: date,
+    today: date,
+    significant_losses: Iterable[Event],
+    fragility_fractures: Iterable[Event],
+) -> TreatmentResponse:
+    """Whether a patient on treatment needs their response reviewed (docs/clinical-rules.md
+    §8.3): a significant BMD loss at any site, or a new fragility fracture, after at least 12
+    months of treatment."""
+    judged_from = add_months(therapy_start, RESPONSE_AFTER_MONTHS)
+    reasons = []
+    for event in sorted((*significant_losses, *fragility_fractures), key=lambda e: e.date):
+        if event.date < judged_from:
+            continue
+        months = months_between(therapy_start, event.date)
+        reasons.append(
+            f"{long_date(event.date)}: {event.text}, after {months} months of treatment."
+        )
+    notes = []
+    if today < judged_from:
+        notes.append(
+            f"On treatment since {long_date(therapy_start)}: response is judged from "
+            f"{long_date(judged_from)}, after {RESPONSE_AFTER_MONTHS} months."
+        )
+    return TreatmentResponse(
+        review=bool(reasons),
+        started=therapy_start,
+        judged_from=judged_from,
+        reasons=tuple(reasons),
+        notes=tuple(notes),
+    )
+
+
 @dataclass(frozen=True)
 class ScanIntervals:
-    """Months until the next DXA: a clinic setting (domain.md §8)."""
+    """Months until the next DXA: a clinic setting (docs/clinical-rules.md §8)."""
 
-    untreated_months: int = 24  # not in domain.md: a clinic choice, kept configurable
-    on_treatment_months: int = 24  # domain.md §8: every 1–2 years on therapy (use with care)
-    glucocorticoid_months: int = 12  # domain.md §8: one year is common practice
+    untreated_months: int = 24  # docs/clinical-rules.md §8.4: a clinic choice, no source sets it
+    on_treatment_months: int = (
+        24  # docs/clinical-rules.md §8: every 1–2 years on therapy (use with care)
+    )
+    glucocorticoid_months: int = 12  # docs/clinical-rules.md §8: one year is common practice
 
 
 DEFAULT_INTERVALS = ScanIntervals()

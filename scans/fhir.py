@@ -2,12 +2,13 @@
 
 fhir.resources is a test dependency only: the tests validate what this module builds.
 
-Design (domain.md §9): one Observation per reported value — BMD, T-score and Z-score each
-carry their own LOINC code, and a side-specific code when LOINC has one. LOINC has no code of its
-own for the femoral neck (the "femur" codes are used) or the 33% radius ("radius and ulna"), so
-every Observation also carries the region in `bodySite`, with the side in the
-observation-structureLaterality extension. One DiagnosticReport per scan (panel 83311-1)
-gathers its Observations; its conclusion is the reading the clinician sees on the record.
+Design (docs/clinical-rules.md §9 and §9.1): one Observation per reported value — BMD, T-score
+and Z-score each carry their own LOINC code, and a side-specific code when LOINC has one.
+LOINC has no code of its own for the femoral neck (the "femur" codes are used) or the 33%
+radius ("radius and ulna"), so every Observation also carries the region in `bodySite`, with
+the side in the observation-structureLaterality extension. One DiagnosticReport per scan
+(panel 83311-1) gathers its Observations; its conclusion is the reading the clinician sees on
+the record.
 """
 
 import datetime
@@ -33,7 +34,8 @@ UCUM = "http://unitsofmeasure.org"
 LATERALITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-structureLaterality"
 DXA_PANEL = ("83311-1", "Bone density quantitative measurement by DXA panel")
 
-# domain.md §9: (BMD, T-score, Z-score) LOINC codes by site and side ("" = side not given).
+# docs/clinical-rules.md §9: (BMD, T-score, Z-score) LOINC codes by site and side ("" = side not
+# given).
 LOINC_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
     (Site.LUMBAR_SPINE, ""): ("24966-4", "38267-1", "85394-5"),
     (Site.TOTAL_HIP, ""): ("38261-4", "38264-8", "80933-5"),
@@ -282,6 +284,10 @@ def condition(fracture: Fracture, patient: dict) -> dict:
     if fracture.genant_grade:
         grade = fracture.get_genant_grade_display()
         text += f", Genant {grade[:1].lower()}{grade[1:]}"
+    # docs/clinical-rules.md §1.1: confirmed only when documented clinically or on imaging.
+    documented = d.fracture_documented(d.Detection(fracture.detection))
+    if not documented:
+        text += f", {d.NEEDS_CONFIRMATION}"
     resource = {
         "resourceType": "Condition",
         "id": _uuid("condition", fracture.pk),
@@ -289,7 +295,7 @@ def condition(fracture: Fracture, patient: dict) -> dict:
             "coding": [
                 {
                     "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                    "code": "confirmed",
+                    "code": "confirmed" if documented else "unconfirmed",
                 }
             ]
         },

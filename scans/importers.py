@@ -133,6 +133,7 @@ MENOPAUSE_ALIASES: dict[str, Menopause] = {
     "postmenopausal": Menopause.POST,
     "not applicable": Menopause.NOT_APPLICABLE,
     "n/a": Menopause.NOT_APPLICABLE,
+    "unknown": Menopause.UNKNOWN,
 }
 
 # Spreadsheets run a cell that starts with one of these as a formula; exports prefix it with
@@ -386,7 +387,7 @@ def _parse_row(number, cells, header: Header, date_format, today) -> RowResult:
         "date_of_birth": lambda text: _birth_date(text, date_format, today),
         "sex": lambda text: _choice(text, SEX_ALIASES, "female or male", allow_empty=True),
         "menopause": lambda text: _choice(
-            text, MENOPAUSE_ALIASES, "pre, peri, post or not_applicable"
+            text, MENOPAUSE_ALIASES, "pre, peri, post, unknown or not_applicable"
         ),
         "scan_date": lambda text: _scan_date(text, date_format, today),
         "manufacturer": lambda text: _choice(
@@ -901,7 +902,10 @@ def import_commit(
             given_name=identity["given_name"],
             date_of_birth=identity["date_of_birth"],
             sex=identity["sex"],
-            menopause=identity["menopause"] or Menopause.NOT_APPLICABLE,
+            # A woman's status not given is unknown, not "not applicable": the reading flags
+            # it (docs/clinical-rules.md §2.1).
+            menopause=identity["menopause"]
+            or (Menopause.UNKNOWN if identity["sex"] == Sex.FEMALE else Menopause.NOT_APPLICABLE),
         )
         for mrn, identity in plan.new_identities.items()
     ]

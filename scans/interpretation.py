@@ -70,6 +70,10 @@ class PatientReading:
     on_treatment: bool
     height: object = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # How the FRAX entry stands against the scans (docs/clinical-rules.md §8.2).
+    frax_labels: tuple[str, ...] = ()
+    # On treatment: the response, judged instead of the thresholds (docs/clinical-rules.md §8.3).
+    response: d.TreatmentResponse | None = None
 
     @property
     def overdue(self) -> bool:
@@ -77,7 +81,7 @@ class PatientReading:
 
 
 def scan_intervals() -> d.ScanIntervals:
-    """The clinic's repeat-scan intervals (domain.md §8: a setting)."""
+    """The clinic's repeat-scan intervals (docs/clinical-rules.md §8: a setting)."""
     return d.ScanIntervals(
         untreated_months=settings.SCAN_INTERVAL_UNTREATED_MONTHS,
         on_treatment_months=settings.SCAN_INTERVAL_ON_TREATMENT_MONTHS,
@@ -116,13 +120,14 @@ def study_holds(
     study_date: datetime.date, moved_on: datetime.date | None, day: datetime.date
 ) -> bool:
     """Whether a precision study sets the LSC of a scan on `day`: made by then, and not before
-    a move of the scanner that came by then (§3: a move means a new precision assessment)."""
+    a move of the scanner that came by then (docs/clinical-rules.md §3: a move means a new
+    precision assessment)."""
     return study_date <= day and not (moved_on is not None and study_date < moved_on <= day)
 
 
 def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
     """The newest study that holds on `day` for that device and site (`studies` newest first),
-    else the ISCD default (§4)."""
+    else the ISCD default (docs/clinical-rules.md §4)."""
     for study in studies.get((device_id, site), []):
         if study_holds(study.date, study.device_moved_on, day):
             return d.Precision(
@@ -192,9 +197,12 @@ def read_scans(
                 history.setdefault((m.site, m.side), []).append((scan, m))
             continue
         age = patient.age_on(scan.date)
-        # domain.md §1: "severe" needs a fragility fracture. A past scan is read with the
-        # fractures known by its date; the latest one with every fracture known now.
-        fragile = any(f.is_fragility and (latest or f.date <= scan.date) for f in fractures)
+        # docs/clinical-rules.md §1 and §1.1: "severe" needs a documented fragility fracture. A
+        # past scan is read with the fractures known by its date; the latest one with every
+        # fracture known now.
+        fragile = any(
+            _documented_fragility(f) and (latest or f.date <= scan.date) for f in fractures
+        )
         measurements = scan.measured
         diagnosis = d.diagnose(
             [_measurement(m) for m in measurements],
@@ -241,8 +249,85 @@ def read_scans(
     return readings
 
 
+def _documented(fracture: Fracture) -> bool:
+    return d.fracture_documented(d.Detection(fracture.detection))
+
+
+def _documented_fragility(fracture: Fracture) -> bool:
+    return fracture.is_fragility and _documented(fracture)
+
+
 def _unconfirmed_vertebral(fracture: Fracture) -> bool:
     return fracture.site == FractureSite.VERTEBRAL and fracture.detection == Detection.SELF_REPORTED
+
+
+def therapy_start(treatments: list[Treatment], today: datetime.date) -> datetime.date | None:
+    """When the bone therapy the patient is on today began (the earliest start among the
+    courses running today); None when not on treatment."""
+    starts = [
+        t.start
+        for t in treatments
+        if t.is_bone_therapy and t.start <= today and (t.stop is None or t.stop >= today)
+    ]
+    return min(starts, default=None)
+
+
+def _response(
+    latest: ScanReading,
+    scans: list[DexaScan],
+    fractures: list[Fracture],
+    studies,
+    *,
+    start: datetime.date,
+    today: datetime.date,
+) -> d.TreatmentResponse:
+    """The response to treatment from the latest scan and the fractures (docs/clinical-rules.md
+    §8.3): a loss against the previous scan or the last scan before treatment began, a new
+    documented fragility fracture."""
+    losses = []
+    scan = latest.scan
+    before = [s for s in scans if s.date <= start and s.pk != scan.pk]
+    treatment_baseline = before[-1] if before else None
+    for row in latest.changes:
+        m = row.measurement
+        place = _measurement(m).place
+        if row.previous is not None and row.previous.direction == d.Direction.LOSS:
+            since = d.long_date(row.previous_date)
+            losses.append(d.Event(scan.date, f"significant loss at the {place} since {since}"))
+            continue
+        if treatment_baseline is None or treatment_baseline.date == row.previous_date:
+            continue
+        earlier = next(
+            (e for e in treatment_baseline.measured if (e.site, e.side) == (m.site, m.side)),
+            None,
+        )
+        if earlier is None:
+            continue
+        change = d.compare(
+            _point(treatment_baseline, earlier),
+            _point(scan, m),
+            site=d.Site(m.site),
+            precision=precision_for(studies, scan.device_id, m.site, scan.date),
+        )
+        if change.direction == d.Direction.LOSS:
+            losses.append(
+                d.Event(
+                    scan.date,
+                    f"significant loss at the {place} since "
+                    f"{d.long_date(treatment_baseline.date)}, the last scan before treatment",
+                )
+            )
+    fractures_on_treatment = [
+        d.Event(f.date, f"new fragility fracture ({f.site_label})")
+        for f in fractures
+        if _documented_fragility(f)
+    ]
+    return d.treatment_response(
+        therapy_start=start,
+        today=today,
+        significant_losses=losses,
+        fragility_fractures=fractures_on_treatment,
+    )
 
 
 def read_patient(
@@ -263,36 +348,54 @@ def read_patient(
     scans = sorted(scans, key=lambda s: (s.date, s.pk))
     readings = read_scans(patient, scans, fractures, studies, latest_only=latest_only)
     latest = readings[-1] if readings else None
-    on_treatment = any(
-        t.is_bone_therapy and t.start <= today and (t.stop is None or t.stop >= today)
-        for t in treatments
-    )
+    start = therapy_start(treatments, today)
+    on_treatment = start is not None
     frax = max(frax_entries, key=lambda f: f.date, default=None)
+    released = [s for s in scans if s.is_released]
+    frax_labels = ()
+    if frax is not None:
+        frax_labels = d.frax_context(
+            frax_date=frax.date,
+            with_bmd=frax.with_bmd,
+            latest_scan_date=released[-1].date if released else None,
+            femoral_neck_bmd_on_record=any(
+                m.site == d.Site.FEMORAL_NECK for s in released for m in s.measured
+            ),
+        )
     stature = height_loss([Height(h.date, float(h.cm), h.measured) for h in heights])
-    # domain.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
+    # docs/clinical-rules.md §7: glucocorticoids count for VFA at ≥ 5 mg/day for ≥ 3 months.
     steroid_dose = patient.glucocorticoid_dose_mg
     vfa_steroids = patient.glucocorticoids and steroid_dose is not None and steroid_dose >= 5
-    # A self-reported vertebral fracture no imaging documents calls for VFA (§7) before it
-    # counts as the vertebral fracture of the treatment thresholds (§8).
+    # docs/clinical-rules.md §1.1: a self-reported vertebral fracture no imaging documents calls
+    # for VFA (§7.1) before it counts as the vertebral fracture of the treatment thresholds (§8).
     unconfirmed = [f for f in fractures if _unconfirmed_vertebral(f)]
-    treatment = vfa = next_due = None
+    treatment = vfa = next_due = response = None
     if latest is not None:
+        # docs/clinical-rules.md §1.1: only a documented fracture sets the fracture threshold.
         hip_or_spine_fracture = any(
             f.site in (FractureSite.HIP, FractureSite.VERTEBRAL)
             and f.mechanism != Mechanism.HIGH_TRAUMA
-            and not _unconfirmed_vertebral(f)
+            and _documented(f)
             for f in fractures
         )
-        t_basis = latest.diagnosis is not None and latest.diagnosis.basis == d.Basis.T_SCORE
+        diagnosis = latest.diagnosis
+        basis = diagnosis.basis if diagnosis is not None else d.Basis.T_SCORE
+        measurements = [_measurement(m) for m in latest.scan.measured]
         treatment = d.treatment_consideration(
             hip_or_vertebral_fracture=hip_or_spine_fracture,
-            measurements=[_measurement(m) for m in latest.scan.measured] if t_basis else (),
+            measurements=measurements if diagnosis is not None else (),
             frax_major=None if frax is None else float(frax.major_osteoporotic),
             frax_hip=None if frax is None else float(frax.hip),
             unconfirmed_vertebral_fracture=bool(unconfirmed),
+            basis=basis,
+            frax_labels=frax_labels,
         )
+        if start is not None:
+            response = _response(latest, scans, fractures, studies, start=start, today=today)
         vfa = d.vfa_indication(
-            lowest_t=latest.diagnosis.score if t_basis else None,
+            # docs/clinical-rules.md §7.2: VFA rests on T < −1.0 whatever the basis of the
+            # diagnosis.
+            lowest_t=d.lowest_t_score(measurements, radius_indicated=patient.forearm_indicated),
             sex=d.Sex(patient.sex),
             age=patient.age_on(today),
             historical_height_loss_cm=stature.historical_loss_cm,
@@ -300,6 +403,7 @@ def read_patient(
             self_reported_vertebral_fracture=bool(unconfirmed),
             glucocorticoids=vfa_steroids,
             glucocorticoid_dose_unknown=patient.glucocorticoids and steroid_dose is None,
+            diagnosis_on_z_scores=basis == d.Basis.Z_SCORE,
         )
         next_due = d.next_scan_due(
             latest.scan.date,
@@ -316,6 +420,8 @@ def read_patient(
         frax=frax,
         on_treatment=on_treatment,
         height=stature if heights else None,
+        frax_labels=frax_labels,
+        response=response,
     )
 
 

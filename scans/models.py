@@ -193,7 +193,7 @@ class PrecisionStudyQuerySet(models.QuerySet):
 
 
 class PrecisionStudy(models.Model):
-    """A precision assessment (domain.md §4): repeated scans of the same patients."""
+    """A precision assessment (docs/clinical-rules.md §4): repeated scans of the same patients."""
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="precision_studies")
     site = models.CharField(max_length=12, choices=Site.choices)
@@ -229,7 +229,10 @@ class PrecisionStudy(models.Model):
 
 
 class FraxEntry(EnteredInError):
-    """A FRAX result a clinician calculated elsewhere (domain.md §8): recorded, never computed."""
+    """A FRAX result a clinician calculated elsewhere: recorded, never computed.
+
+    docs/clinical-rules.md §8 and §8.2.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="frax_entries")
     date = models.DateField()
@@ -283,6 +286,9 @@ class PatientStatus(models.Model):
     treatment_indicated = models.BooleanField(default=False)
     treatment_reasons = models.CharField(max_length=500, blank=True)
     on_treatment = models.BooleanField(default=False)
+    # On treatment, a loss or a new fracture after 12 months (docs/clinical-rules.md §8.3).
+    review_response = models.BooleanField("review treatment response", default=False)
+    response_reasons = models.CharField(max_length=500, blank=True)
     next_due = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -302,6 +308,11 @@ class PatientStatus(models.Model):
                 fields=["-latest_scan_date", "patient"],
                 condition=models.Q(treatment_indicated=True, on_treatment=False),
                 name="status_untreated_by_scan_date",
+            ),
+            models.Index(
+                fields=["-latest_scan_date", "patient"],
+                condition=models.Q(review_response=True),
+                name="status_review_by_scan_date",
             ),
             # The newest reading marks the version of cached worklist and list pages.
             models.Index(fields=["updated_at"], name="status_updated_at"),

@@ -56,8 +56,9 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 
 @transaction.atomic
 def device_save(*, form) -> Device:
-    """Save a scanner; when its move date changes, its patients are read again (§3: studies
-    from before a move no longer set the LSC of later scans)."""
+    """Save a scanner; when its move date changes, its patients are read again
+    (docs/clinical-rules.md §3: studies from before a move no longer set the LSC of later
+    scans)."""
     moved = "moved_on" in form.changed_data
     device = form.save()
     if moved:
@@ -72,7 +73,7 @@ def _announce_device_patients(device, sender) -> None:
 
 @transaction.atomic
 def precision_study_record(*, device, site: str, day, groups, user=None) -> PrecisionStudy:
-    """Store a precision study with its computed RMS-SD, LSC and %CV (domain.md §4)."""
+    """Store a precision study with its computed RMS-SD, LSC and %CV (docs/clinical-rules.md §4)."""
     result = d.precision_from_study(groups)
     study = PrecisionStudy.objects.create(
         device=device,
@@ -123,6 +124,8 @@ STATUS_FIELDS = [
     "treatment_indicated",
     "treatment_reasons",
     "on_treatment",
+    "review_response",
+    "response_reasons",
     "next_due",
     "updated_at",
 ]
@@ -156,7 +159,7 @@ def _status_from(patient: Patient, reading) -> PatientStatus:
             for c in (change.previous, change.baseline)
         )
     ]
-    treatment = reading.treatment
+    treatment, response = reading.treatment, reading.response
     return PatientStatus(
         patient=patient,
         category=str(diagnosis.category) if diagnosis else "",
@@ -169,6 +172,8 @@ def _status_from(patient: Patient, reading) -> PatientStatus:
         treatment_indicated=bool(treatment and treatment.consider),
         treatment_reasons=" ".join(treatment.reasons)[:500] if treatment else "",
         on_treatment=reading.on_treatment,
+        review_response=bool(response and response.review),
+        response_reasons=" ".join(response.reasons)[:500] if response else "",
         next_due=reading.next_due,
         updated_at=timezone.now(),
     )

@@ -42,8 +42,9 @@ def _spans(treatments: list[Treatment]) -> tuple[charts.Span, ...]:
 def shown_kinds(patient, reading) -> tuple[str, str]:
     """The two charts of a record: the score it is read on, and BMD.
 
-    Premenopausal women and men under 50 are read on Z-scores (domain.md §2): their score
-    chart is of Z-scores against the expected range for age, never T-scores against WHO bands.
+    Premenopausal women and men under 50 are read on Z-scores (docs/clinical-rules.md §2):
+    their score chart is of Z-scores against the expected range for age, never T-scores
+    against WHO bands.
     Judged at the latest scan, as its diagnosis is, even when no Z-score was recorded.
     """
     latest = reading.latest

@@ -1,4 +1,4 @@
-"""Height loss as a VFA trigger and prompt (domain.md §7)."""
+"""Height loss as a VFA trigger and prompt (docs/clinical-rules.md §7)."""
 
 import datetime
 

@@ -1,4 +1,7 @@
-"""Red flags and findings from the guide's "When to Seek Medical Help" (domain.md §11)."""
+"""Red flags and findings from the guide's "When to Seek Medical Help".
+
+docs/clinical-rules.md §11 and §11.1.
+"""
 
 import pytest
 

@@ -120,7 +120,8 @@ def test_it_explains_hollow_markers_and_rings_only_when_the_chart_has_them():
 
 
 def test_z_score_chart_shows_the_expected_range_for_age_and_no_who_band():
-    # domain.md §2: Z ≤ −2.0 is below the expected range for age; no WHO category applies.
+    # docs/clinical-rules.md §2: Z ≤ −2.0 is below the expected range for age; no WHO category
+    # applies.
     zs = Series(SPINE, (Point(D(2021, 1, 1), -1.6), Point(D(2024, 1, 1), -2.1)))
     svg = z_score_chart([zs])
     shown = texts(svg)

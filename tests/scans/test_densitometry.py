@@ -1,4 +1,4 @@
-"""Densitometry rules, with the numbers of /work/shared/domain.md and their boundaries."""
+"""Densitometry rules, with the numbers of docs/clinical-rules.md and their boundaries."""
 
 import datetime
 
@@ -76,7 +76,7 @@ def test_codes_match_the_model_choices():
     assert SITE_LABELS[RADIUS] == "33% radius"
 
 
-# --- rounding (§1) ------------------------------------------------------------------------------
+# --- rounding (docs/clinical-rules.md §1) ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_it_displays_scores_with_a_real_minus_sign(score, text):
     assert format_score(score) == text
 
 
-# --- WHO categories (§1) ------------------------------------------------------------------------
+# --- WHO categories (docs/clinical-rules.md §1) ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_it_uses_z_scores_for_premenopausal_women_and_men_under_50(sex, age, men
     assert uses_z_scores(sex=sex, age=age, menopause=menopause) is z
 
 
-# --- diagnosis (§1, §2) -------------------------------------------------------------------------
+# --- diagnosis (docs/clinical-rules.md §1, §2) ----------------------------------------------------
 
 
 def m(site, t=None, z=None, *, side="", bmd=0.800, vertebrae=""):
@@ -413,7 +413,7 @@ def test_a_measurement_rejects_an_impossible_side_or_bmd(side, bmd):
         Measurement(site=HIP, side=side, bmd=bmd, t_score=-1.0, z_score=None)
 
 
-# --- lumbar vertebrae (§2) ----------------------------------------------------------------------
+# --- lumbar vertebrae (docs/clinical-rules.md §2) -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -439,7 +439,7 @@ def test_it_warns_clearly_about_unreadable_vertebrae(vertebrae):
     assert warning.endswith('write them like "L1-L4" or "L1,L2,L4".')
 
 
-# --- precision and LSC (§4) ---------------------------------------------------------------------
+# --- precision and LSC (docs/clinical-rules.md §4) ------------------------------------------------
 
 # 15 patients whose two scans differ by 0.020 and 15 whose scans agree: SDⱼ² = 0.0002 or 0,
 # RMS-SD = sqrt(15 × 0.0002 / 30) = 0.010, mean BMD 1.005.
@@ -477,7 +477,7 @@ def test_it_computes_rms_sd_lsc_and_cv_from_a_precision_study(groups, rms_sd, cv
 
 def test_it_describes_a_measured_precision_in_g_cm2():
     assert precision_from_study(PAIRS).description == (
-        "RMS-SD 0.010 g/cm², LSC 0.028 g/cm² (%CV 1.0%)"
+        "RMS-SD 0.010 g/cm², LSC 0.0277 g/cm² (%CV 1.0%)"
     )
 
 
@@ -541,9 +541,9 @@ def test_the_default_precision_is_the_iscd_minimum_and_says_not_measured(
 @pytest.mark.parametrize(
     ("precision", "baseline", "lsc"),
     [
-        pytest.param(default_precision(SPINE), 0.800, 0.042, id="spine_5_3_percent_of_0_800"),
+        pytest.param(default_precision(SPINE), 0.800, 0.0424, id="spine_5_3_percent_of_0_800"),
         pytest.param(default_precision(HIP), 1.000, 0.050, id="hip_5_0_percent_of_1_000"),
-        pytest.param(default_precision(NECK), 0.700, 0.048, id="neck_6_9_percent_of_0_700"),
+        pytest.param(default_precision(NECK), 0.700, 0.0483, id="neck_6_9_percent_of_0_700"),
         pytest.param(default_precision(RADIUS), 0.700, None, id="radius_none"),
     ],
 )
@@ -557,7 +557,7 @@ def test_a_measured_lsc_is_used_as_is_whatever_the_baseline():
     assert lsc_g_cm2(precision, 1.200) == precision.lsc
 
 
-# --- standardized BMD (§6) ----------------------------------------------------------------------
+# --- standardized BMD (docs/clinical-rules.md §6) -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -581,7 +581,7 @@ def test_it_standardizes_bmd_in_mg_cm2(manufacturer, site, bmd, sbmd):
     assert standardized_bmd(manufacturer, site, bmd) == sbmd
 
 
-# --- serial change (§3, §4, §6) -----------------------------------------------------------------
+# --- serial change (docs/clinical-rules.md §3, §4, §6) --------------------------------------------
 
 MEASURED = Precision(
     rms_sd=0.012,
@@ -675,7 +675,7 @@ def test_it_labels_a_default_lsc():
     )
     assert (change.significant, change.direction) == (True, Direction.LOSS)
     assert change.precision_is_default is True
-    assert change.lsc_g_cm2 == 0.042
+    assert change.lsc_g_cm2 == 0.0424
     assert change.explanation == (
         "Loss of 0.044 g/cm² (−5.5%) exceeds the default least significant change of "
         "0.042 g/cm² (5.3%, not measured on this scanner)."
@@ -794,7 +794,7 @@ def test_it_refuses_scans_in_the_wrong_order():
         compare(scan("2026-01-01", 0.8), scan("2024-01-01", 0.7), site=HIP, precision=MEASURED)
 
 
-# --- reference T-scores (§5) --------------------------------------------------------------------
+# --- reference T-scores (docs/clinical-rules.md §5) -----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -855,7 +855,7 @@ def test_it_does_not_check_without_a_reference(site, manufacturer):
     assert t_score_consistency_warning(site, 0.558, 1.0, manufacturer=manufacturer) is None
 
 
-# --- vertebral fractures (§7) -------------------------------------------------------------------
+# --- vertebral fractures (docs/clinical-rules.md §7) ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -965,7 +965,7 @@ def test_glucocorticoids_without_a_dose_prompt_for_the_dose_not_an_indication(t,
         assert result.prompts[0].startswith("Long-term glucocorticoids with no dose recorded")
 
 
-# --- treatment thresholds (§8) ------------------------------------------------------------------
+# --- treatment thresholds (docs/clinical-rules.md §8) ---------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -1057,7 +1057,8 @@ def test_treatment_uses_the_lowest_t_score_of_each_site_where_it_was_measured():
 
 
 def test_treatment_never_rests_on_a_single_vertebra():
-    # domain.md §2: a single vertebra is never used, for the diagnosis or the thresholds.
+    # docs/clinical-rules.md §2: a single vertebra is never used, for the diagnosis or the
+    # thresholds.
     result = treatment_consideration(
         hip_or_vertebral_fracture=False,
         measurements=[m(SPINE, -3.0, vertebrae="L2"), m(HIP, -1.5, side="left")],
@@ -1078,12 +1079,12 @@ def test_an_undocumented_vertebral_fracture_is_noted_not_a_treatment_reason():
     )
     assert result.consider is False
     assert result.notes == (
-        "A self-reported vertebral fracture is not documented: once VFA or spine imaging "
+        "A vertebral fracture is self-reported, needs confirmation: once VFA or spine imaging "
         "confirms it, treatment is to be considered.",
     )
 
 
-# --- next scan (§8) -----------------------------------------------------------------------------
+# --- next scan (docs/clinical-rules.md §8) --------------------------------------------------------
 
 
 @pytest.mark.parametrize(

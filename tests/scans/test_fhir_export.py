@@ -1,4 +1,5 @@
-"""The FHIR R4 Bundle of a patient: valid, coded as domain.md §9 says, read as on the record."""
+"""The FHIR R4 Bundle of a patient: valid, coded as docs/clinical-rules.md §9 says, read as on
+the record."""
 
 import datetime
 import io

@@ -20,7 +20,7 @@ def test_a_pasted_study_stores_rms_sd_and_lsc(client, alice, hologic):
     )
     assert response.status_code == 302
     study = PrecisionStudy.objects.get()
-    rms_sd = 0.010 / math.sqrt(2)  # domain.md §4: SDj = |x1 − x2| / √2, all equal
+    rms_sd = 0.010 / math.sqrt(2)  # docs/clinical-rules.md §4: SDj = |x1 − x2| / √2, all equal
     assert float(study.rms_sd) == pytest.approx(rms_sd, abs=1e-4)
     assert float(study.lsc) == pytest.approx(2.77 * rms_sd, abs=1e-4)
     assert (study.patients, study.degrees_of_freedom) == (30, 30)
@@ -85,7 +85,8 @@ def test_frax_is_recorded_and_drives_the_treatment_threshold(client, alice, paul
 
 
 def test_a_move_retires_the_precision_studies_made_before_it(client, alice, paula, hologic):
-    # domain.md §3: a move means a new precision assessment; until then the default holds.
+    # docs/clinical-rules.md §3: a move means a new precision assessment; until then the default
+    # holds.
     from tests.osteoclinic.test_patient_record import scan
 
     scan(paula, hologic, datetime.date(2024, 1, 1), ("lumbar_spine", "", "0.842", "-2.0"))

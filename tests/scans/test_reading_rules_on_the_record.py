@@ -68,7 +68,7 @@ def test_a_self_reported_vertebral_fracture_asks_for_vfa_before_treatment(alice,
     )
     page = record_page(alice, paula)
     assert "VFA indicated" in page
-    assert "Self-reported vertebral fracture, not documented." in page
+    assert "Self-reported vertebral fracture, not documented (needs confirmation)." in page
     assert "Consider treatment" not in page
     assert "once VFA or spine imaging confirms it, treatment is to be considered" in page
 

@@ -22,7 +22,7 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0009_access_outcome_and_name'),
+        ('patients', '0010_access_outcome_and_name'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_genant_and_vertebrae_help'),
+        ('patients', '0009_menopause_unknown'),
     ]
 
     operations = [

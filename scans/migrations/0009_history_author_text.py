@@ -22,7 +22,7 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0007_device_moved_on'),
+        ('scans', '0008_treatment_response_status'),
     ]
 
     operations = [

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from liaison.models import Episode
 from patients.access import CLINICIANS, EDITORS
 from patients.models import (
     DatePrecision,
@@ -33,6 +34,8 @@ from patients.signals import announce_record_changed
 from scans import densitometry
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
 from scans.services import precision_study_record
+
+from . import generated_episodes
 
 PASSWORD = "bones-demo-2026"
 LOGINS = (
@@ -138,6 +141,7 @@ def seed() -> None:
     _seed_pete(alice, lunar)
     _seed_clinic(alice, hologic, lunar)
     _seed_waiting_scan(hologic)
+    _seed_liaison(alice)
     # The demo data is written directly, not through the services: announce it once.
     for patient in Patient.objects.all():
         announce_record_changed(Patient, patient)
@@ -384,3 +388,30 @@ def _seed_waiting_scan(hologic):
         ],
         status=ScanStatus.DRAFT,
     )
+
+
+def _seed_liaison(alice):
+    """Fracture liaison episodes: Paula's L1 fracture, and a recent fracture of some of the
+    clinic's patients at every stage of its year, for the worklist and the KPI page."""
+    today = datetime.date.today()
+    recent = Fracture.objects.filter(
+        patient__mrn__startswith="DEMO-", mechanism=Mechanism.FRAGILITY, site=FractureSite.HUMERUS
+    )
+    for index, patient in enumerate(Patient.objects.filter(mrn__startswith="DEMO-")[:12]):
+        _once(
+            Fracture,
+            patient,
+            site=FractureSite.HUMERUS,
+            mechanism=Mechanism.FRAGILITY,
+            defaults={"date": today - datetime.timedelta(days=12 + 37 * index)},
+        )
+    paula_l1 = Fracture.objects.filter(
+        patient__user__username="paula", site=FractureSite.VERTEBRAL, vertebral_level="L1"
+    )
+    for fracture in [*recent.select_related("patient"), *paula_l1.select_related("patient")]:
+        if Episode.objects.filter(fracture=fracture).exists():
+            continue
+        rng = random.Random(f"demo-fls:{fracture.patient.mrn}")
+        episode = generated_episodes.episode_draw(rng, fracture.patient, fracture, today)
+        episode.created_by = alice
+        episode.save()

@@ -21,6 +21,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
+from liaison.models import Episode
 from patients import epochs
 from patients.models import Fracture, Patient, SymptomReport
 from patients.versions import column, newest, read, select, table
@@ -72,7 +73,8 @@ def clinic_version() -> tuple:
     """Marks that move on with any change to what the worklist and patient list show.
 
     The clinic's counter (patients.epochs: moved on after every committed change); the newest
-    history row (id and time) of patients, fractures, scans and symptom reports, written by
+    history row (id and time) of patients, fractures, scans, symptom reports and fracture liaison
+    episodes, written by
     every save and delete through the ORM; and the newest stored reading, which covers bulk
     writes (they are followed by a refresh of the readings).
     """
@@ -84,7 +86,7 @@ def clinic_version() -> tuple:
 def _clinic_version_sql(vendor: str) -> str:
     marks = [
         mark
-        for model in (Patient, Fracture, DexaScan, SymptomReport)
+        for model in (Patient, Fracture, DexaScan, SymptomReport, Episode)
         for mark in newest(model.history.model)
     ]
     marks.append(f"SELECT MAX({column(PatientStatus, 'updated_at')}) FROM {table(PatientStatus)}")

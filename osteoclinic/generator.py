@@ -23,6 +23,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from liaison.models import Episode
 from patients.access import CLINICIANS
 from patients.models import (
     VERTEBRAL_LEVELS,
@@ -52,6 +53,7 @@ from scans.models import (
 )
 from scans.services import precision_study_record, status_refresh_many
 
+from . import generated_episodes
 from .demo import duplicate_scans
 
 MRN_PREFIX = "GEN-"
@@ -253,6 +255,7 @@ class Summary:
     heights: int = 0
     symptom_reports: int = 0
     frax_entries: int = 0
+    fls_episodes: int = 0
     first_mrn: str = ""
     last_mrn: str = ""
     write_seconds: float = 0.0
@@ -270,6 +273,7 @@ class _Batch:
     heights: list = field(default_factory=list)
     reports: list = field(default_factory=list)
     frax: list = field(default_factory=list)
+    episodes: list = field(default_factory=list)
 
 
 def generated_mrn(number: int) -> str:
@@ -335,6 +339,7 @@ def _write(batch: _Batch, summary: Summary) -> None:
     HeightMeasurement.objects.bulk_create(batch.heights, batch_size=INSERT_BATCH)
     SymptomReport.objects.bulk_create(batch.reports, batch_size=INSERT_BATCH)
     FraxEntry.objects.bulk_create(batch.frax, batch_size=INSERT_BATCH)
+    Episode.objects.bulk_create(batch.episodes, batch_size=INSERT_BATCH)
     summary.patients += len(batch.patients)
     summary.scans += len(batch.scans)
     summary.measurements += len(batch.measurements)
@@ -343,6 +348,7 @@ def _write(batch: _Batch, summary: Summary) -> None:
     summary.heights += len(batch.heights)
     summary.symptom_reports += len(batch.reports)
     summary.frax_entries += len(batch.frax)
+    summary.fls_episodes += len(batch.episodes)
     summary.patient_ids.extend(patient.pk for patient in batch.patients)
 
 
@@ -562,6 +568,9 @@ def _patient(batch: _Batch, rng: random.Random, mrn: str, devices, reviewer, tod
             )
         )
     _fractures(batch, rng, patient, born, first_scan, today, lowest)
+    if liaison := generated_episodes.draw(mrn, patient, born, today):
+        batch.fractures.append(liaison[0])
+        batch.episodes.append(liaison[1])
     if rng.random() < 0.35:
         _heights(batch, rng, patient, female, born, [scan for scan, _ in scans])
     if rng.random() < 0.12:

@@ -5,6 +5,7 @@ import datetime
 from django.urls import reverse
 
 from education.panel import panel_version, record_panel_context
+from liaison.models import Episode
 from patients import epochs
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
@@ -34,7 +35,14 @@ def page_context(request, patient: Patient) -> dict:
         key=(*key, panel_version(patient)),
         context=lambda: {"patient": patient, **record_panel_context(patient)},
     )
-    return {"part": reading, "education_part": education, **activity_context(patient)}
+    return {
+        "part": reading,
+        "education_part": education,
+        "fls_episodes": list(
+            Episode.objects.valid().filter(patient=patient).select_related("fracture")
+        ),
+        **activity_context(patient),
+    }
 
 
 def record_context(patient: Patient) -> dict:

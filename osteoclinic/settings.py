@@ -70,7 +70,7 @@ def code_digest(apps: tuple[str, ...]) -> str:
 # Part of the key of every cached page part and export, so a deploy never serves what older
 # code rendered. A deploy may name its release instead (a commit id, say).
 CODE_VERSION = os.environ.get("CODE_VERSION") or code_digest(
-    ("patients", "scans", "education", "osteoclinic")
+    ("patients", "scans", "education", "liaison", "osteoclinic")
 )
 
 INSTALLED_APPS = [
@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "patients",
     "scans",
     "education",
+    "liaison",
     "osteoclinic",
 ]
 
@@ -261,3 +262,11 @@ FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:osteoclinic:mrn")
 
 # A portal invitation link works once and for this many days.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+
+# Fracture liaison (docs/clinical-rules.md §15): the window for the fracture-risk assessment and
+# DXA, "12-weeks" (84 days, the IOF KPI set) or "90-days" (the UK FLS Database).
+FLS_ASSESSMENT_WINDOW = os.environ.get("FLS_ASSESSMENT_WINDOW") or "12-weeks"
+if FLS_ASSESSMENT_WINDOW not in ("12-weeks", "90-days"):
+    raise ImproperlyConfigured(
+        f"FLS_ASSESSMENT_WINDOW must be 12-weeks or 90-days, not {FLS_ASSESSMENT_WINDOW!r}."
+    )

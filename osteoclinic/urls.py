@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),
     path("education/", include("education.urls")),
+    path("liaison/", include("liaison.urls")),
     path("portal/", include("osteoclinic.portal_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from liaison import worklist as liaison_worklist
 from patients.models import Fracture, FractureSite, Mechanism, SymptomReport
 from scans.models import DexaScan, PatientStatus, ScanStatus
 
@@ -139,6 +140,12 @@ def build(today: datetime.date) -> list[Section]:
             "Review treatment response (IOF criteria, use with care)",
             review,
             lambda st: {"patient": st.patient, "object": st, "why": st.response_reasons},
+        ),
+        _section(
+            "liaison",
+            "Fracture liaison steps due or late",
+            liaison_worklist.due_episodes(today),
+            lambda e: {"patient": e.patient, "object": e, "why": liaison_worklist.why(e, today)},
         ),
         _section(
             "overdue",

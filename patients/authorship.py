@@ -7,7 +7,7 @@ from django.db.models.deletion import ProtectedError
 
 # The relations to a user that are not authorship: the portal account of a patient.
 NOT_AUTHORSHIP = {("patients.patient", "user"), ("patients.historicalpatient", "user")}
-CLINICAL_APPS = ("patients", "scans", "education")
+CLINICAL_APPS = ("patients", "scans", "education", "liaison")
 
 
 class AuthoredHistory(models.Model):

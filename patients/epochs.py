@@ -60,7 +60,7 @@ def bump_after_commit(*names: str) -> None:
 
 # Models whose rows no cached part shows, or that are written on every view.
 UNWATCHED = {"patients.accesslogentry", "scans.patientstatus"}
-WATCHED_APPS = {"patients", "scans", "education"}
+WATCHED_APPS = {"patients", "scans", "education", "liaison"}
 
 
 def record_written(sender, instance, **kwargs) -> None:

@@ -75,6 +75,21 @@ def paula_pk(world):
     return {"pk": world["paula"].pk}
 
 
+def paula_episode(world):
+    """A fracture liaison episode on a fragility fracture of paula's."""
+    from liaison.models import Episode
+
+    fracture = world["paula"].fractures.create(
+        date="2025-03-01", site="wrist", mechanism="fragility"
+    )
+    return Episode.objects.create(
+        patient=world["paula"],
+        fracture=fracture,
+        identified_by="emergency",
+        identified_on="2025-03-03",
+    )
+
+
 ACCESS: dict[str, Row] = {
     # Patients land on their portal; everyone else on their role's home page.
     "home": Row(LOGIN, REDIRECT, REDIRECT, OK, OK, OK),
@@ -200,6 +215,17 @@ ACCESS: dict[str, Row] = {
     "scans:export_patient_csv": clinician_page(kwargs=paula_pk),
     "scans:export_fhir": clinician_page(kwargs=paula_pk),
     # --- end scans import/export ---
+    # --- liaison app: clinician pages ---
+    "liaison:episode_create": clinician_page(kwargs=paula_pk),
+    "liaison:episode_detail": clinician_page(kwargs=lambda world: {"pk": paula_episode(world).pk}),
+    "liaison:episode_step": clinician_page(
+        kwargs=lambda world: {"pk": paula_episode(world).pk, "step": "assessment"}
+    ),
+    "liaison:episode_error": clinician_page(kwargs=lambda world: {"pk": paula_episode(world).pk}),
+    "liaison:kpis": clinician_page(),
+    "liaison:kpi_chart": clinician_page(kwargs=lambda world: {"number": 3}),
+    "liaison:kpi_csv": clinician_page(),
+    # --- end liaison app ---
     # The portal: the patient comes from the signed-in user, never from the URL, so each
     # patient gets their own page; staff have no portal (404).
     "portal:home": portal_page(),
@@ -377,6 +403,10 @@ ACCESS_LOG = {
     "admin:patients_symptomreport_history": NAMED,
     "admin:scans_dexascan_changelist": LISTED,
     "admin:scans_dexascan_change": NAMED,
+    "liaison:episode_create": NAMED,
+    "liaison:episode_detail": NAMED,
+    "liaison:episode_step": NAMED,
+    "liaison:episode_error": NAMED,
 }
 
 # Whole namespaces whose every pattern follows one rule; the rows above sample them.

@@ -246,6 +246,65 @@ def test_charts_cold_and_warm(results, subjects, kind):
 
 
 # --------------------------------------------------------------------------------------------
+# Fracture liaison: the KPI page and a run chart over the generated clinic's episodes
+# --------------------------------------------------------------------------------------------
+
+
+def _fls_period() -> str:
+    today = timezone.localdate()
+    first = (today.replace(day=1) - datetime.timedelta(days=700)).replace(day=1)
+    return f"?first={first:%Y-%m}&last={today:%Y-%m}"
+
+
+@pytest.mark.django_db
+def test_fls_kpi_page(results, subjects):
+    from liaison.models import Episode
+
+    alice = client_for(subjects["alice"])
+    path = "/liaison/kpis/" + _fls_period()
+    episodes = Episode.objects.counted().count()
+    row = Row(f"FLS KPI page `/liaison/kpis/`, 24 months, {episodes:,} episodes", [])
+    row.runs = timings(alice, path)
+    row.target, row.floor = "ratio:3", CLINICIAN
+    row.queries = query_count(alice, path)
+    # The report part is rendered again after any committed change to the clinic.
+    changed = Row(f"{row.name}, after a change (report rendered again)", [], floor=CLINICIAN)
+    changed.runs = timings(alice, path, repeat=COLD_REPEAT, before=_clinic_changed)
+    changed.queries = query_count(alice, path, before=_clinic_changed)
+    results.rows += [row, changed]
+
+
+def _clinic_changed() -> None:
+    from patients import epochs
+
+    epochs.bump(epochs.CLINIC)
+
+
+@pytest.mark.django_db
+def test_fls_run_chart_cold_and_warm(results, subjects):
+    from liaison import kpis, report
+
+    alice = client_for(subjects["alice"])
+    path = "/liaison/kpis/chart/3.svg" + _fls_period()
+    today = timezone.localdate()
+    first = (today.replace(day=1) - datetime.timedelta(days=700)).replace(day=1)
+    built = report.report_build(first=first, last=today, today=today)
+    # The key the view caches the SVG under (liaison.views.kpi_chart).
+    key = trends.charts.chart_key("fls-kpi-3", (f"KPI 3: {kpis.TITLES[3]}", True, built.run(3)))
+
+    def forget():
+        cache.delete(key)
+
+    cold = Row("FLS run chart `kpis/chart/3.svg`, 24 months, cold (not cached)", [])
+    cold.runs = timings(alice, path, repeat=COLD_REPEAT, before=forget)
+    cold.target, cold.queries = "ms:80", query_count(alice, path, before=forget)
+    warm = Row("FLS run chart `kpis/chart/3.svg`, warm (cached)", timings(alice, path))
+    warm.target, warm.floor, warm.queries = "ratio:3", CLINICIAN, query_count(alice, path)
+    assert cache.get(key) is not None
+    results.rows += [cold, warm]
+
+
+# --------------------------------------------------------------------------------------------
 # FHIR export and CSV import, when those modules are there
 # --------------------------------------------------------------------------------------------
 

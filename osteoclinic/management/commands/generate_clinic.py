@@ -41,7 +41,9 @@ class Command(BaseCommand):
                 f"{summary.last_mrn}): {summary.scans:,} scans, {summary.measurements:,} "
                 f"measurements, {summary.fractures:,} fractures, {summary.treatments:,} "
                 f"treatments, {summary.heights:,} heights, {summary.symptom_reports:,} symptom "
-                f"reports, {summary.frax_entries:,} FRAX entries in {summary.write_seconds:.1f} s; "
+                f"reports, {summary.frax_entries:,} FRAX entries, "
+                f"{summary.fls_episodes:,} fracture liaison episodes in "
+                f"{summary.write_seconds:.1f} s; "
                 f"stored readings in {summary.status_seconds:.1f} s."
             )
         )

@@ -71,14 +71,19 @@ def _device(manufacturer: str, model: str, serial: str, location: str) -> Device
     return device
 
 
-def _scan(patient, device, day, sites, *, status=ScanStatus.RELEASED, reviewer=None):
+def _scan(patient, device, day, sites, *, status=ScanStatus.RELEASED, reviewer=None, note=""):
     """A scan with its sites: (site, side, bmd, t, z). Skipped when it already exists."""
     scan, created = DexaScan.objects.get_or_create(
         patient=patient,
         device=device,
         date=day,
         entered_in_error=False,
-        defaults={"status": status, "operator": "RT Demo", "reviewed_by": reviewer},
+        defaults={
+            "status": status,
+            "operator": "RT Demo",
+            "reviewed_by": reviewer,
+            "patient_note": note,
+        },
     )
     if created:
         SiteMeasurement.objects.bulk_create(
@@ -94,6 +99,12 @@ def _scan(patient, device, day, sites, *, status=ScanStatus.RELEASED, reviewer=N
             for site, side, bmd, t, z in sites
         )
     return scan
+
+
+PAULA_NOTE = (
+    "Your spine and hip have lost bone since your last scan. Please book a visit: we would "
+    "like to talk with you about treatment."
+)
 
 
 def _hip_t(site: str, bmd: float) -> float:
@@ -177,6 +188,7 @@ def _seed_paula(alice, hologic):
                 ("total_hip", "left", hip, _hip_t("total_hip", hip), None),
             ],
             reviewer=alice,
+            note=PAULA_NOTE if day == date(2026, 6, 16) else "",
         )
     # Recent events are dated from today, so the demo always shows an acute fracture and a
     # red flag on the worklist; they are created once and keep their first dates.

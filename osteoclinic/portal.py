@@ -113,7 +113,7 @@ def education_page(request, patient, pk):
 def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    return trends.patient_chart_response(request, patient, kind, released_only=True)
+    return trends.patient_chart_response(request, patient, kind)
 
 
 @records_access(AccessAction.DIARY, None)

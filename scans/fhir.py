@@ -310,7 +310,10 @@ def condition(fracture: Fracture, patient: dict) -> dict:
 
 
 def patient_bundle(patient: Patient, *, now: datetime.datetime | None = None) -> dict:
-    """The patient, their valid scans read as on the record, and their valid fractures."""
+    """The patient, their released scans read as on the record, and their valid fractures.
+
+    A scan not yet released is not a result (docs/clinical-rules.md §16): it is left out.
+    """
     # The scans' readings, as the charts load them: the record's prompts (heights, FRAX) are
     # not part of a Bundle.
     loaded = load_scan_readings(patient)

@@ -79,6 +79,33 @@ class ImportUploadForm(forms.Form):
         return cleaned
 
 
+class ImportResultsForm(forms.Form):
+    """Whether a file holds new results or past results already reported: asked each time."""
+
+    NEW, PAST = "new", "past"
+
+    results = forms.ChoiceField(
+        label="What results does this file hold?",
+        choices=[
+            (
+                NEW,
+                "New results, not yet reviewed: import the scans as drafts; each is reviewed "
+                "and released on its own page.",
+            ),
+            (
+                PAST,
+                "Past results already reported to the patients: import the scans as "
+                "released, recorded as decided by you now.",
+            ),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether the file holds new results (imported as drafts) or "
+            "past results already reported (imported as released)."
+        },
+    )
+
+
 def _store(request, *, text: str, filename: str, size: int, date_format: str) -> None:
     packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
     request.session[SESSION_KEY] = {
@@ -160,6 +187,10 @@ def import_preview(request):
         return _nothing_pending(request)
     if pending["result"] is not None:
         return render(request, "scans/import_result.html", {"pending": pending})
+    return _preview_page(request, pending, ImportResultsForm())
+
+
+def _preview_page(request, pending: dict, form: ImportResultsForm):
     plan = _preview(pending)
     problems = plan.problems
     context = {
@@ -170,6 +201,7 @@ def import_preview(request):
         "problems_hidden": max(0, len(problems) - PROBLEMS_SHOWN),
         "blank_rows": plan.parsed.lines - plan.parsed.total,
         "date_format_label": importers.DATE_FORMATS[pending["date_format"]],
+        "results_form": form,
     }
     return render(request, "scans/import_preview.html", context)
 
@@ -189,12 +221,17 @@ def import_confirm(request):
             "imported already): nothing was imported. Check the page below.",
         )
         return redirect("scans:import_preview")
+    form = ImportResultsForm(request.POST)
+    if not form.is_valid():
+        return _preview_page(request, pending, form)
+    past = form.cleaned_data["results"] == ImportResultsForm.PAST
     try:
         plan = importers.import_commit(
             text=_text(pending),
             date_format=pending["date_format"],
             user=request.user,
             source=pending["filename"],
+            past_results=past,
         )
     except IntegrityError:
         # Someone saved the same scans between the preview and this commit: all rolled back.
@@ -206,12 +243,15 @@ def import_confirm(request):
         return redirect("scans:import_preview")
     pending["result"] = plan.counts.as_dict()
     pending["imported_at"] = timezone.now().isoformat()
+    pending["past_results"] = past
+    pending["decided_by"] = request.user.get_username()
     request.session.modified = True
     counts = plan.counts
     messages.success(
         request,
         f"Imported {counts.new_measurements:,} measurement"
-        f"{'s' if counts.new_measurements != 1 else ''} as draft scans.",
+        f"{'s' if counts.new_measurements != 1 else ''} as "
+        + ("released past results." if past else "draft scans."),
     )
     return redirect("scans:import_preview")
 

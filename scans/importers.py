@@ -8,7 +8,8 @@ Three steps, so that nothing is written before a clinician has seen what will ha
    patients, scanners, scans and measurements are new, which are already there unchanged
    (skipped), and which contradict what is stored (conflicts: reported, never overwritten).
 3. `import_commit(...)` parses and plans again inside one transaction and writes the new records
-   with bulk operations; imported scans are drafts, so a clinician reviews and releases each.
+   with bulk operations; imported scans are drafts, so a clinician reviews and releases each,
+   unless the clinician says the file holds past results already reported (imported released).
 
 Row numbers are those of the file with the header as row 1, as a spreadsheet shows them.
 Errors are (column, message) pairs whose message says what to fix.
@@ -30,6 +31,7 @@ from simple_history.utils import bulk_create_with_history
 from patients.authorship import author_fields
 from patients.csvfile import FORMULA_STARTS, csv_text
 from patients.models import Menopause, Patient, Sex
+from patients.signals import announce_record_changed
 
 from . import densitometry
 from .forms import NUMBER_SIGNS, format_number
@@ -880,18 +882,40 @@ def import_commit(
     user=None,
     source: str = "",
     progress: Progress | None = None,
+    past_results: bool = False,
 ) -> ImportPlan:
-    """Import the file's new records in one transaction; everything else is left as it is."""
+    """Import the file's new records in one transaction; everything else is left as it is.
+
+    New scans are drafts, each to be reviewed and released (docs/clinical-rules.md §16),
+    unless `past_results`: the file holds results already reported to the patients, which
+    `user` decides to import as released, recorded as reviewed by them at this time.
+    """
+    decider = user if user is not None and user.is_authenticated else None
+    if past_results and decider is None:
+        raise ImportFileError(
+            "Importing past results as released needs the clinician who decides so."
+        )
     plan = import_preview(text=text, date_format=date_format, progress=progress)
     rows = plan.new_rows
     if not rows:
         return plan
+    reason = f"CSV import {source}".strip()
+    if past_results:
+        reason += ", past results already reported"
     history = {
-        "default_user": user if user is not None and user.is_authenticated else None,
-        "custom_historical_attrs": author_fields(user),
-        "default_change_reason": f"CSV import {source}".strip()[:100],
+        "default_user": decider,
+        "custom_historical_attrs": author_fields(decider),
+        "default_change_reason": reason[:100],
         "batch_size": 500,
     }
+    released = {"status": ScanStatus.DRAFT}
+    if past_results:
+        released = {
+            "status": ScanStatus.RELEASED,
+            "reviewed_by": decider,
+            "reviewed_at": timezone.now(),
+            "reported_before_import": True,
+        }
 
     patients = dict(plan.patients)
     new_patients = [
@@ -931,7 +955,7 @@ def import_commit(
                 patient=patients[values.mrn],
                 device=devices[values.device_key],
                 date=values.scan_date,
-                status=ScanStatus.DRAFT,
+                **released,
             )
     _bulk_create(list(new_scans.values()), DexaScan, history)
     scans.update(new_scans)
@@ -952,10 +976,15 @@ def import_commit(
     if progress:
         progress("written", len(rows), len(rows))
 
-    # The affected patients' stored readings follow once this commits, in bulk. Imported
-    # scans are drafts, which patients' education does not read: it follows their release.
     affected = [patients[mrn] for mrn in sorted({row.values.mrn for row in rows})]
-    transaction.on_commit(lambda: status_refresh_many(patients=affected))
+    if past_results:
+        # Released results: each patient's reading and education follow, as after a release.
+        for patient in affected:
+            announce_record_changed(DexaScan, patient)
+    else:
+        # The stored readings follow once this commits, in bulk. Drafts feed no reading and
+        # no education: those follow their release.
+        transaction.on_commit(lambda: status_refresh_many(patients=affected))
     return plan
 
 

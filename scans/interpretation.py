@@ -249,6 +249,32 @@ def read_scans(
     return readings
 
 
+def read_drafts(
+    patient: Patient, scans: list[DexaScan], fractures: list[Fracture], studies
+) -> tuple[ScanReading, ...]:
+    """Each scan not yet released, read on its own against the released scans before it.
+
+    docs/clinical-rules.md §16: a result no clinician has released is not yet a result. It is
+    never the previous or first scan of another's change; its own changes are against the
+    released scans only. `scans` with device and `measured` loaded, in any order.
+    """
+    scans = sorted(scans, key=lambda s: (s.date, s.pk))
+    released = [scan for scan in scans if scan.is_released]
+    newest = (released[-1].date, released[-1].pk) if released else None
+    readings = []
+    for draft in scans:
+        if draft.is_released:
+            continue
+        place = (draft.date, draft.pk)
+        before = [scan for scan in released if (scan.date, scan.pk) < place]
+        # Read as the latest scan when it is the newest; otherwise with the fractures of its day.
+        known = fractures
+        if newest is not None and place < newest:
+            known = [f for f in fractures if f.date <= draft.date]
+        readings.append(read_scans(patient, [*before, draft], known, studies, latest_only=True)[-1])
+    return tuple(readings)
+
+
 def _documented(fracture: Fracture) -> bool:
     return d.fracture_documented(d.Detection(fracture.detection))
 
@@ -431,7 +457,8 @@ def load_records(
     """Each patient's valid clinical records and their reading, keyed by patient id.
 
     A fixed number of queries however many patients: one per kind of record. `latest_only`
-    reads the latest scan alone (see read_patient).
+    reads the latest scan alone (see read_patient). The reading is of released scans only;
+    `drafts` holds each other scan's own reading (read_drafts), none with `latest_only`.
     """
     patients = {patient.pk: patient for patient in patients}
     ids = list(patients)
@@ -467,7 +494,7 @@ def load_records(
         record["studies"] = studies
         record["reading"] = read_patient(
             patients[pk],
-            scans=record["scans"],
+            scans=[scan for scan in record["scans"] if scan.is_released],
             fractures=record["fractures"],
             treatments=record["treatments"],
             heights=record["heights"],
@@ -475,6 +502,12 @@ def load_records(
             studies=studies,
             latest_only=latest_only,
         )
+        if not latest_only:
+            record["drafts"] = read_drafts(
+                patients[pk], record["scans"], record["fractures"], studies
+            )
+        else:
+            record["drafts"] = ()
     return records
 
 
@@ -483,12 +516,11 @@ def load_record(patient: Patient, *, released_only: bool = False) -> dict:
     return load_records([patient], released_only=released_only)[patient.pk]
 
 
-def load_scan_readings(patient: Patient, *, released_only: bool = False) -> dict:
-    """What the trend charts draw: each scan's reading, fractures, treatments and precision
-    studies; without heights or FRAX, which only the whole reading needs (five queries)."""
-    scans = DexaScan.objects.valid().filter(patient=patient)
-    if released_only:
-        scans = scans.released()
+def load_scan_readings(patient: Patient) -> dict:
+    """What the trend charts and the FHIR export show: each released scan's reading,
+    fractures, treatments and precision studies; without heights or FRAX, which only the whole
+    reading needs (five queries)."""
+    scans = DexaScan.objects.released().filter(patient=patient)
     scans = sorted(
         scans.select_related("device").prefetch_related(measured()),
         key=lambda s: (s.date, s.pk),

@@ -92,6 +92,17 @@ class DexaScan(EnteredInError):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    reported_before_import = models.BooleanField(
+        "imported as a result already reported",
+        default=False,
+        help_text="Imported from a file of past results that had been reported to the patient "
+        "before: released on import by the clinician who chose so (reviewed by, reviewed at).",
+    )
+    patient_note = models.TextField(
+        "note for the patient",
+        blank=True,
+        help_text="Shown to the patient beside this result in the portal.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])

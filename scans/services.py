@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients import epochs
-from patients.concurrency import changed_since_opened
+from patients.concurrency import changed_since_opened, version_of
 from patients.models import Patient
 from patients.signals import announce_record_changed
 
@@ -35,13 +35,27 @@ def scan_save(*, patient: Patient, form, formset) -> DexaScan | None:
 
 
 @transaction.atomic
-def scan_review(*, scan: DexaScan, user, release: bool) -> DexaScan:
-    """Mark a scan reviewed by `user`, and released to the portal when asked."""
+def scan_review(
+    *,
+    scan: DexaScan,
+    user,
+    release: bool,
+    patient_note: str | None = None,
+    opened: str | None = None,
+) -> DexaScan | None:
+    """Mark a scan reviewed by `user`, with its note for the patient when given, and released
+    to the portal when asked. None when `opened` (the scan's version the reviewer saw on its
+    review page) is no longer the stored one: what is released is what was reviewed."""
+    current = DexaScan.objects.select_for_update().get(pk=scan.pk)
+    if opened is not None and opened != version_of(current):
+        return None
     if scan.reviewed_by_id is None or scan.status == ScanStatus.DRAFT:
         scan.reviewed_by = user
         scan.reviewed_at = timezone.now()
+    if patient_note is not None:
+        scan.patient_note = patient_note
     scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
-    scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "patient_note", "updated_at"])
     announce_record_changed(DexaScan, scan.patient)
     return scan
 

@@ -120,11 +120,11 @@ def render(kind: str, inputs: dict) -> bytes:
     )
 
 
-def patient_chart_response(request, patient, kind: str, *, released_only: bool = False):
-    """A patient's trend chart as SVG; the record is loaded only when it changed."""
+def patient_chart_response(request, patient, kind: str):
+    """A patient's trend chart of released scans as SVG, the same for the clinician and the
+    patient (a draft is never drawn as a result); the record is loaded only when it changed."""
     version = repr((charts.CHART_VERSION, record_version(patient))).encode()
-    scope = "released" if released_only else "all"
-    index = f"chart-of:{patient.pk}:{kind}:{scope}:{hashlib.sha256(version).hexdigest()}"
+    index = f"chart-of:{patient.pk}:{kind}:{hashlib.sha256(version).hexdigest()}"
     key = cache.get(index)
     if key is not None:
         if _etag(key) in request.headers.get("If-None-Match", ""):
@@ -132,7 +132,7 @@ def patient_chart_response(request, patient, kind: str, *, released_only: bool =
         svg = cache.get(key)
         if svg is not None:
             return _headers(HttpResponse(svg, content_type="image/svg+xml"), key)
-    records = load_scan_readings(patient, released_only=released_only)
+    records = load_scan_readings(patient)
     inputs = chart_inputs(
         kind, records["readings"], records["fractures"], records["treatments"], records["studies"]
     )

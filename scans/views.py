@@ -5,14 +5,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
 from patients.audit import records_access
+from patients.concurrency import version_of
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
 
-from . import densitometry, services, trends
+from . import densitometry, review, services, trends
 from .forms import (
     DeviceForm,
     FraxForm,
@@ -149,31 +149,49 @@ def _scan_form(request, patient, scan):
 @clinician_required
 def scan_detail(request, pk):
     scan = _scan_for_request(request, pk, valid_only=False)
-    readings = load_record(scan.patient)["reading"].readings
-    reading = next((r for r in readings if r.scan.pk == scan.pk), None)
-    measurements = scan.measurements.all()
+    record = load_record(scan.patient)
     context = {
         "scan": scan,
         "patient": scan.patient,
-        "measurements": measurements,
-        "scan_reading": reading,
+        "measurements": scan.measurements.all(),
+        "scan_reading": review.reading_of(record, scan),
     }
     return render(request, "scans/dexascan_detail.html", context)
 
 
-@records_access(AccessAction.FORM, DexaScan)
-@require_POST
+@records_access(AccessAction.SCAN, DexaScan)
 @clinician_required
 def scan_review(request, pk):
+    """The review page: a scan is released only from here, after its values, checks, reading
+    and the changes its release makes have been shown."""
     scan = _scan_for_request(request, pk)
-    release = request.POST.get("action") == "release"
-    services.scan_review(scan=scan, user=request.user, release=release)
-    verb = "released to the patient's portal" if release else "marked reviewed"
-    messages.success(request, f"Scan of {scan.date:%Y-%m-%d} {verb}.")
-    target = request.POST.get("next", "")
+    target = request.POST.get("next") or request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = scan.patient.get_absolute_url()
-    return redirect(target)
+        target = ""
+    form = review.ReleaseForm(_posted(request), scan=scan)
+    if request.method == "POST" and not scan.is_released and form.is_valid():
+        release = form.cleaned_data["action"] == review.ReleaseForm.RELEASE
+        done = services.scan_review(
+            scan=scan,
+            user=request.user,
+            release=release,
+            patient_note=form.cleaned_data["patient_note"],
+            opened=form.cleaned_data["opened"],
+        )
+        if done is not None:
+            verb = "released to the patient's portal" if release else "marked reviewed"
+            messages.success(request, f"Scan of {scan.date:%Y-%m-%d} {verb}.")
+            return redirect(target or scan.patient.get_absolute_url())
+        # Changed meanwhile: show the stored scan, and let the decision be taken again on it.
+        scan = _scan_for_request(request, pk)
+        data = request.POST.copy()
+        data["opened"] = version_of(scan)
+        form = review.ReleaseForm(data, scan=scan)
+        form.is_valid()
+        form.stale()
+    context = review.review_context(load_record(scan.patient), scan)
+    context.update({"form": form, "next": target})
+    return render(request, "scans/dexascan_review.html", context)
 
 
 @records_access(AccessAction.FORM, DexaScan)

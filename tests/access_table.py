@@ -183,16 +183,8 @@ ACCESS: dict[str, Row] = {
     "scans:scan_create": clinician_page(kwargs=paula_pk),
     "scans:scan_detail": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:scan_edit": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
-    "scans:scan_review": Row(
-        LOGIN,
-        FORBIDDEN,
-        FORBIDDEN,
-        REDIRECT,
-        FORBIDDEN,
-        REDIRECT,
-        kwargs=lambda world: {"pk": world["scan"].pk},
-        method="post",
-    ),
+    # The review page: a scan is released only by a decision taken on it.
+    "scans:scan_review": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:scan_error": clinician_page(kwargs=lambda world: {"pk": world["scan"].pk}),
     "scans:precision_create": clinician_page(kwargs=lambda world: {"pk": world["device"].pk}),
     "scans:frax_create": clinician_page(kwargs=paula_pk),

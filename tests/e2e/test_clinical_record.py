@@ -40,7 +40,28 @@ def test_alice_creates_a_patient_logs_a_scan_and_fixes_a_typo(live_server, page,
     page.get_by_role("button", name="Save scan").click()
 
     expect(page).to_have_url(re.compile(r"/patients/\d+/$"))
-    expect(page.get_by_test_id("diagnosis")).to_have_text(
-        "Low bone mass (osteopenia): lowest T-score −2.2 at the lumbar spine L1–L4."
-    )
+    # A draft: read on its own, in its block, and not yet the record's interpretation.
+    draft = page.get_by_test_id("draft-block")
+    expect(draft).to_contain_text("Draft — not yet reviewed: scan of 1 September 2025")
+    expect(draft.get_by_test_id("scan-diagnosis")).to_have_text(DIAGNOSIS)
+    expect(page.get_by_test_id("diagnosis")).to_have_count(0)
     expect(page.get_by_role("cell", name="0.598").first).to_be_visible()
+    record = page.url
+
+    # The worklist opens the scan's review page; the release is decided there.
+    page.goto(f"{live_server.url}/")
+    row = page.get_by_test_id("section-unreleased").get_by_role("row", name=re.compile("Marsh"))
+    expect(row.get_by_role("button")).to_have_count(0)
+    row.get_by_role("link", name="Review…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review the scan of 1 September 2025")
+    expect(page.get_by_test_id("review-values")).to_contain_text("0.801")
+    page.get_by_label("Note for the patient (optional)").fill("Please book a visit to discuss.")
+    page.get_by_role("button", name="I have checked it: release to the patient's portal").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_test_id("count-unreleased")).to_have_text("0")
+    page.goto(record)
+    expect(page.get_by_test_id("diagnosis")).to_have_text(DIAGNOSIS)
+    expect(page.get_by_test_id("draft-block")).to_have_count(0)
+
+
+DIAGNOSIS = "Low bone mass (osteopenia): lowest T-score −2.2 at the lumbar spine L1–L4."

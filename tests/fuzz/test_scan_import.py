@@ -150,7 +150,10 @@ def import_through_the_pages(client, data: bytes, date_format: str):
     assert len(rejected) == 1 + counts.conflicts + counts.errors
 
     token = client.session["scans_import"]["token"]
-    assert client.post(reverse("scans:import_confirm"), {"token": token}).status_code == 302
+    assert (
+        client.post(reverse("scans:import_confirm"), {"token": token, "results": "new"}).status_code
+        == 302
+    )
     changes = grown(before)
     if counts.new_measurements == 0:
         assert changes == {}, "an import with nothing new wrote to the database"

@@ -132,7 +132,8 @@ def test_one_scan_gives_a_sentence_instead_of_a_chart(client, alice, paula, holo
 def test_drafts_show_on_the_record_with_their_status(client, alice, paula, hologic):
     scan(paula, hologic, D(2025, 1, 1), ("lumbar_spine", "", "0.900", "-1.5"), status="draft")
     page = record_page(client, alice, paula)
-    assert "not yet released to the patient" in page
+    assert "Draft — not yet reviewed: scan of 1 January 2025" in page
+    assert "No released scan yet" in page
 
 
 def test_the_record_page_query_count_does_not_grow_with_scans(

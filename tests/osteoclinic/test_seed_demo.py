@@ -39,7 +39,11 @@ def test_every_demo_login_works_with_its_role_and_a_rerun_changes_nothing(settin
         user = authenticate(RequestFactory().post("/"), username=username, password=demo.PASSWORD)
         assert user is not None, username
         assert role_of(user) == role
-    assert Patient.objects.get(user__username="paula").given_name == "Paula"
+    paula = Patient.objects.get(user__username="paula")
+    assert paula.given_name == "Paula"
+    # Her latest released result carries a note for her, as the portal shows it.
+    latest = paula.scans.filter(status="released").first()
+    assert latest.patient_note == demo.PAULA_NOTE
 
 
 @pytest.mark.django_db

@@ -158,7 +158,7 @@ def test_an_export_reimports_to_the_same_measurements(client, alice, clinic):
     assert (counts.errors, counts.conflicts, counts.new_measurements) == (0, 0, 7)
     assert (counts.new_patients, counts.new_devices, counts.new_scans) == (0, 0, 3)
     token = client.session["scans_import"]["token"]
-    client.post(reverse("scans:import_confirm"), {"token": token})
+    client.post(reverse("scans:import_confirm"), {"token": token, "results": "new"})
 
     assert measurement_set() == before
 
@@ -173,7 +173,10 @@ def test_an_export_of_patients_new_to_another_clinic_recreates_them(client, alic
     client.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
     counts = client.get(reverse("scans:import_preview")).context["counts"]
     assert (counts.new_patients, counts.new_devices, counts.new_scans) == (2, 2, 3)
-    client.post(reverse("scans:import_confirm"), {"token": client.session["scans_import"]["token"]})
+    client.post(
+        reverse("scans:import_confirm"),
+        {"token": client.session["scans_import"]["token"], "results": "new"},
+    )
 
     def without_mrn_and_serial(rows):
         return {(date, maker, *rest) for _mrn, date, maker, _serial, *rest in rows}

@@ -20,7 +20,7 @@ from scans.models import DexaScan, SiteMeasurement
 LOINC = "http://loinc.org"
 
 
-def add_scan(patient, device, date, rows, status="reviewed"):
+def add_scan(patient, device, date, rows, status="released"):
     scan = DexaScan.objects.create(patient=patient, device=device, date=date, status=status)
     for site, side, bmd, t_score, z_score in rows:
         SiteMeasurement.objects.create(
@@ -51,7 +51,6 @@ def record(paula, hologic):
             ("lumbar_spine", "", "0.790", "-2.7", "-1.1"),
             ("total_hip", "left", "0.716", "-1.8", "-0.4"),
         ],
-        status="draft",
     )
     Fracture.objects.create(
         patient=paula,
@@ -170,7 +169,7 @@ def test_values_carry_ucum_units_body_site_laterality_and_device(record):
     t_score = observation(bundle, "2024-03-04", "Lumbar spine L1–L4", "T-score")
     assert t_score["valueQuantity"]["value"] == -2.7
     assert t_score["valueQuantity"]["code"] == "{T-score}"
-    assert t_score["status"] == "preliminary", "a draft scan is not final"
+    assert t_score["status"] == "final"
     assert "extension" not in t_score["bodySite"]
 
 
@@ -199,6 +198,23 @@ def test_each_scan_has_a_report_whose_conclusion_is_the_reading_on_the_record(re
     assert len(results) == 6
     assert {r["resourceType"] for r in results} == {"Observation"}
     assert {r["effectiveDateTime"] for r in results} == {"2024-03-04"}
+
+
+@pytest.mark.parametrize("status", ["draft", "reviewed"])
+def test_a_scan_between_two_released_ones_changes_nothing_until_released(record, hologic, status):
+    now = datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC)
+    before = patient_bundle(record, now=now)
+    # A typing error in a scan not yet reviewed: a loss that would be "significant".
+    add_scan(
+        record,
+        hologic,
+        datetime.date(2023, 3, 1),
+        [("lumbar_spine", "", "0.500", "-4.6", None)],
+        status=status,
+    )
+    assert patient_bundle(record, now=now) == before
+    dates = {r["effectiveDateTime"] for r in resources(before, "DiagnosticReport")}
+    assert "2023-03-01" not in dates
 
 
 VERTEBRAL = (

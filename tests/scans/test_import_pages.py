@@ -60,9 +60,9 @@ def preview(client, content, **options):
     return client.get(response["Location"])
 
 
-def confirm(client):
+def confirm(client, results="new"):
     token = client.session["scans_import"]["token"]
-    return client.post(reverse("scans:import_confirm"), {"token": token})
+    return client.post(reverse("scans:import_confirm"), {"token": token, "results": results})
 
 
 def problems_of(response) -> dict[int, list[tuple[str, str]]]:
@@ -249,8 +249,9 @@ def test_a_thousand_rows_with_ten_bad_ones_import_990_only_after_confirmation(
     assert set(DexaScan.objects.values_list("status", flat=True)) == {"draft"}
     scan = DexaScan.objects.first()
     assert scan.history.first().history_user == alice
-    # The stored reading followed the import (announced on commit).
-    assert PatientStatus.objects.filter(latest_scan__isnull=False).count() == 200
+    # The stored reading followed the import (announced on commit): drafts feed none of it.
+    assert PatientStatus.objects.filter(patient__mrn__startswith="BULK-").count() == 200
+    assert PatientStatus.objects.filter(latest_scan__isnull=False).count() == 0
     result = alice_client.get(reverse("scans:import_preview"))
     assert "Import done" in result.content.decode()
     assert result.context["pending"]["result"]["new_measurements"] == 990

@@ -178,9 +178,16 @@ def test_editing_a_scan_changes_its_values_and_keeps_history(client, alice, paul
     assert str(latest.prev_record.bmd) == "0.812"
 
 
+def decide(client, scan, action="release", **fields):
+    """Open the scan's review page and take the decision there, as a clinician does."""
+    url = reverse("scans:scan_review", args=[scan.pk])
+    opened = client.get(url).context["form"]["opened"].value()
+    return client.post(url, {"action": action, "opened": opened, **fields})
+
+
 def test_review_and_release_record_who_and_when(client, alice, paula_scan):
     client.force_login(alice)
-    client.post(reverse("scans:scan_review", args=[paula_scan.pk]), {"action": "release"})
+    decide(client, paula_scan)
     paula_scan.refresh_from_db()
     assert paula_scan.status == "released"
     assert paula_scan.reviewed_by == alice and paula_scan.reviewed_at is not None
@@ -188,10 +195,7 @@ def test_review_and_release_record_who_and_when(client, alice, paula_scan):
 
 def test_review_never_redirects_off_site(client, alice, paula_scan):
     client.force_login(alice)
-    response = client.post(
-        reverse("scans:scan_review", args=[paula_scan.pk]),
-        {"action": "review", "next": "https://evil.example/"},
-    )
+    response = decide(client, paula_scan, "review", next="https://evil.example/")
     assert response["Location"] == paula_scan.patient.get_absolute_url()
 
 
@@ -221,7 +225,7 @@ def test_changing_a_released_scan_sends_it_back_to_draft_and_out_of_the_portal(
     client, alice, paula_scan
 ):
     client.force_login(alice)
-    client.post(reverse("scans:scan_review", args=[paula_scan.pk]), {"action": "release"})
+    decide(client, paula_scan)
     measurement = paula_scan.measurements.get()
     data = scan_post(
         paula_scan.device,

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
+from patients.access import is_clinician
 from scans import importers
 
 
@@ -26,16 +28,29 @@ class Command(BaseCommand):
             "--commit", action="store_true", help="Write the new records (one transaction)."
         )
         parser.add_argument(
+            "--past-results",
+            metavar="USERNAME",
+            help="The file holds past results already reported to the patients: import them "
+            "as released, recorded as decided by this clinician. Without it, new scans are "
+            "drafts to be reviewed and released.",
+        )
+        parser.add_argument(
             "--rejects", metavar="PATH", help="Write the rejected rows, with an error column."
         )
 
-    def handle(self, *args, file, date_format, commit, rejects, **options):
+    def handle(self, *args, file, date_format, commit, rejects, past_results, **options):
         path = Path(file)
+        decider = self.clinician(past_results) if past_results else None
         try:
             text = importers.decode(path.read_bytes())
             if commit:
                 plan = importers.import_commit(
-                    text=text, date_format=date_format, source=path.name, progress=self.progress
+                    text=text,
+                    date_format=date_format,
+                    source=path.name,
+                    progress=self.progress,
+                    user=decider,
+                    past_results=decider is not None,
                 )
             else:
                 plan = importers.import_preview(
@@ -49,20 +64,29 @@ class Command(BaseCommand):
             raise CommandError(
                 "The same records changed while the import ran; nothing was imported. Run again."
             ) from None
-        self.report(plan, committed=commit)
+        self.report(plan, committed=commit, past=decider is not None)
         if rejects:
             Path(rejects).write_text(importers.rejects_csv(plan), encoding="utf-8")
             self.stdout.write(f"Rejected rows written to {rejects}.")
 
+    def clinician(self, username: str):
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None or not is_clinician(user):
+            raise CommandError(
+                f"--past-results needs the username of an active clinician; {username!r} is not."
+            )
+        return user
+
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stdout.write(f"  {stage} {done:,} of {total:,} rows")
 
-    def report(self, plan: importers.ImportPlan, *, committed: bool) -> None:
+    def report(self, plan: importers.ImportPlan, *, committed: bool, past: bool = False) -> None:
         counts = plan.counts
         verb = "Imported" if committed else "Dry run — would import"
         self.stdout.write(
             f"{verb}: {counts.new_patients:,} new patients, {counts.new_devices:,} new scanners, "
-            f"{counts.new_scans:,} new scans (drafts), {counts.new_measurements:,} new "
+            f"{counts.new_scans:,} new scans ({'released' if past else 'drafts'}), "
+            f"{counts.new_measurements:,} new "
             "measurements."
         )
         self.stdout.write(

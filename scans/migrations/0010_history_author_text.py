@@ -22,7 +22,7 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0008_treatment_response_status'),
+        ('scans', '0009_scan_release_note'),
     ]
 
     operations = [

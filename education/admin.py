@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.clinical_admin import ClinicalRecordAdmin
+from patients.concurrency import EditGuardAdminMixin
 
 from .forms import EducationPageForm
 from .models import EducationPage, PatientEducation
@@ -65,7 +66,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(EducationPage)
-class EducationPageAdmin(SimpleHistoryAdmin):
+class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     form = EducationPageForm
     list_display = ("title", "status", "audience", "findings", "order", "review_due", "updated_at")
     list_filter = ("status", "audience", TriggerFilter, ReviewDueFilter)

@@ -1,6 +1,9 @@
 from django import forms
 from django.utils import timezone
 
+from patients.concurrency import EditGuardMixin
+from patients.dates import DateBoundsMixin
+
 from .models import EducationPage
 from .triggers import TRIGGER_CHOICES, in_vocabulary_order
 
@@ -8,7 +11,8 @@ from .triggers import TRIGGER_CHOICES, in_vocabulary_order
 REVIEW_INTERVAL_DAYS = 365
 
 
-class EducationPageForm(forms.ModelForm):
+class EducationPageForm(DateBoundsMixin, EditGuardMixin, forms.ModelForm):
+    planned_dates = ("review_due",)
     """The editor's form: findings as tick boxes, and "reviewed" as a statement, not a user."""
 
     triggers = forms.MultipleChoiceField(

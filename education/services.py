@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patients.models import Patient
@@ -154,7 +154,14 @@ def education_attach(
     attachment.status = AttachmentStatus.INDICATED
     attachment.note = note.strip()
     attachment._history_user = user
-    attachment.save()
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except IntegrityError:
+        # Another request attached the same page a moment ago (nothing to lock beforehand).
+        raise ValidationError(
+            f"“{page.title}” is already on this patient's list.", code="already_attached"
+        ) from None
     return attachment
 
 

@@ -9,6 +9,7 @@ import datetime
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
@@ -19,6 +20,7 @@ from patients.audit import records_access
 from patients.forms import SymptomReportForm
 from patients.models import AccessAction, ReportSource, SymptomReport
 from patients.services import symptom_report_record
+from patients.submissions import once_per_token, submission_save
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
 from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
@@ -118,18 +120,23 @@ def chart(request, patient, kind):
 
 @records_access(AccessAction.DIARY, None)
 @patient_required
+@once_per_token
 def symptoms(request, patient):
     reports = list(SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH])
     form = SymptomReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        report = form.save(commit=False)
-        report.patient, report.source = patient, ReportSource.PATIENT
-        report = symptom_report_record(report=report, user=request.user)
-        if report.red_flags:
-            messages.error(request, CONTACT_CLINIC_MESSAGE)
-        else:
-            messages.success(request, "Thank you: your entry is saved.")
-        return redirect("portal:symptoms")
+
+        def save():
+            report = form.save(commit=False)
+            report.patient, report.source = patient, ReportSource.PATIENT
+            report = symptom_report_record(report=report, user=request.user)
+            if report.red_flags:
+                messages.error(request, CONTACT_CLINIC_MESSAGE)
+            else:
+                messages.success(request, "Thank you: your entry is saved.")
+            return reverse("portal:symptoms")
+
+        return redirect(submission_save(request, form=form, save=save))
     context = {
         "patient": patient,
         "reports": reports,

@@ -123,6 +123,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Sign-in audit rows are kept this long, then removed by `manage.py prune_signin_audit` only.
 SIGNIN_AUDIT_RETENTION_DAYS = env_int("SIGNIN_AUDIT_RETENTION_DAYS", 365)
+# Proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
+# The lockout and the access log take the client's address from the entry the first of them
+# added; left at 0 behind a proxy, every client has the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "patients.client_ip.client_ip"
+# Password reset emails: at most this many an hour to one address, and asked from one client.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10)
 
 # Staff sessions end after this many minutes without a request (patients keep Django's
 # default two-week session, ended by signing out or closing access).
@@ -134,7 +144,9 @@ WSGI_APPLICATION = "osteoclinic.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own templates first: the admin's registration/ pages (password reset
+        # and change, signed out) would otherwise replace ours, the admin app coming first.
+        "DIRS": [BASE_DIR / "osteoclinic" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -259,6 +271,9 @@ SCAN_INTERVAL_GLUCOCORTICOID_MONTHS = env_int("SCAN_INTERVAL_GLUCOCORTICOID_MONT
 # The largest CSV of scans the import page accepts, and the system of MRNs in FHIR exports.
 SCAN_IMPORT_MAX_BYTES = env_int("SCAN_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:osteoclinic:mrn")
+
+# Planned dates (a treatment's stop, a page's next review) are at most this many years ahead.
+PLANNED_DATE_MAX_YEARS = env_int("PLANNED_DATE_MAX_YEARS", 5)
 
 # A portal invitation link works once and for this many days.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .signin import AdminSignInForm, SignInForm
+from .signin import AdminSignInForm, PasswordResetView, SignInForm
 
 admin.site.site_header = "OsteoClinic administration"
 admin.site.site_title = "OsteoClinic"
@@ -17,6 +17,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=SignInForm),
         name="login",
     ),
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:pk>/", views.patient_record, name="patient_record"),

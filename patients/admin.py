@@ -5,13 +5,14 @@ from django.contrib.auth.models import User
 from .access_report import access_log_csv_response
 from .authorship import user_has_authored
 from .clinical_admin import ClinicalRecordAdmin
+from .concurrency import EditGuardAdminMixin
 from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 
 PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
 
 
 @admin.register(Patient)
-class PatientAdmin(ClinicalRecordAdmin):
+class PatientAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     patient_path = "pk"
 
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
@@ -20,7 +21,7 @@ class PatientAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(Fracture)
-class FractureAdmin(ClinicalRecordAdmin):
+class FractureAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = (
         "patient",
         "date",
@@ -39,7 +40,7 @@ class FractureAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(HeightMeasurement)
-class HeightMeasurementAdmin(ClinicalRecordAdmin):
+class HeightMeasurementAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = ("patient", "date", "cm", "measured", "entered_in_error")
     list_filter = ("measured", "entered_in_error")
     list_select_related = ("patient",)
@@ -49,7 +50,7 @@ class HeightMeasurementAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(ClinicalRecordAdmin):
+class TreatmentAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = ("patient", "name", "drug_class", "start", "stop", "entered_in_error")
     list_filter = ("drug_class", "entered_in_error")
     list_select_related = ("patient",)

@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 
 from .access import role_of
+from .client_ip import client_ip
 from .models import AccessLogEntry, AccessOutcome, Patient
 
 REFUSALS = (403, 404)
@@ -30,8 +31,7 @@ def _entry(request, patient_id: int, action: str, outcome: str) -> AccessLogEntr
         action=action,
         outcome=outcome,
         path=request.get_full_path()[:300],
-        # The address the request came from; behind a proxy, configure it to set REMOTE_ADDR.
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
     )
 
 

@@ -10,7 +10,7 @@ the form shown again, with a message naming those fields, for a deliberate secon
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 VERSION_FIELD = "loaded_version"
 
@@ -20,13 +20,52 @@ def version_of(instance) -> str:
 
 
 class EditGuardMixin:
-    """For ModelForms of models with `updated_at` and history: remembers the opened version."""
+    """For ModelForms of models with `updated_at` and history: remembers the opened version.
+
+    Every edit form of the site uses it; the view (or service) calls `changed_since_opened`
+    inside the transaction that saves."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields[VERSION_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
         if self.instance.pk:
             self.fields[VERSION_FIELD].initial = version_of(self.instance)
+
+
+class _GuardedModelForm(EditGuardMixin, forms.ModelForm):
+    pass
+
+
+class EditGuardAdminMixin:
+    """For ModelAdmins: the same guard on the admin's change form, checked as the form is
+    validated (the admin validates and saves in one transaction)."""
+
+    form = _GuardedModelForm
+    edit_guard_merge = True  # False where inlines change too (a scan's measurements)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        fields = [name for _, options in fieldsets for name in options["fields"]]
+        if obj is None or VERSION_FIELD in fields:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": (*options["fields"], VERSION_FIELD)}), *rest]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Declared on the base, so that the admin's form, built from the fieldsets' names,
+        # has the field the fieldsets now name.
+        version = forms.CharField(widget=forms.HiddenInput, required=False)
+        kwargs["form"] = type(self.form.__name__, (self.form,), {VERSION_FIELD: version})
+        form = super().get_form(request, obj, change=change, **kwargs)
+        merge = self.edit_guard_merge
+
+        def clean(bound):
+            cleaned = form.clean(bound)
+            if bound.instance.pk is not None and not bound.errors:
+                changed_since_opened(bound, merge=merge)
+            return cleaned
+
+        return type(form.__name__, (form,), {"clean": clean})
 
 
 def _opened_snapshot(current, loaded: str):
@@ -48,23 +87,29 @@ def changed_since_opened(form, *, merge: bool = True) -> bool:
     if not loaded or loaded == version_of(current):
         return False
     names = [name for name in form.fields if name != VERSION_FIELD and name in form.cleaned_data]
+    names = [name for name in names if _stored(current, name) is not _ABSENT]
     base = _opened_snapshot(current, loaded) if merge else None
     if base is not None:
         clashes = []
         for name in names:
             mine, theirs, was = (
                 form.cleaned_data[name],
-                getattr(current, name),
-                getattr(base, name),
+                _stored(current, name),
+                _stored(base, name),
             )
             if mine == was:
-                setattr(instance, name, theirs)  # only they changed it: keep theirs
+                # Only they changed it: keep theirs (cleaned_data too, for the admin's form,
+                # which builds the instance from it after this check).
+                setattr(instance, name, theirs)
+                form.cleaned_data[name] = theirs
             elif theirs != was and theirs != mine:
-                clashes.append(str(form.fields[name].label or name))
+                clashes.append(name)
         if not clashes:
             return False
-        detail = "both of you changed " + ", ".join(clashes)
+        detail = "both of you changed " + ", ".join(_label(form, name) for name in clashes)
     else:
+        # No version to merge against: every field where their value differs from yours.
+        clashes = [name for name in names if form.cleaned_data[name] != _stored(current, name)]
         detail = "their change and yours cannot be combined automatically"
     who = ""
     latest = current.history.select_related("history_user").first()
@@ -79,7 +124,51 @@ def changed_since_opened(form, *, merge: bool = True) -> bool:
             code="stale",
         ),
     )
+    for name in clashes:
+        # Next to the field: what the other person saved; the box still holds what you typed.
+        form.add_error(
+            name,
+            ValidationError(
+                f"Saved meanwhile{who}: {_shown(form, name, _stored(current, name))}. "
+                "Yours is kept in the box.",
+                code="stale_field",
+            ),
+        )
     # The form now carries the newer version: saving again, after review, is deliberate.
     form.data = form.data.copy()
     form.data[form.add_prefix(VERSION_FIELD)] = version_of(current)
     return True
+
+
+_ABSENT = object()
+
+
+def _stored(record, name):
+    # A form field that is not a model field (a tick box that acts on save) has no stored value.
+    try:
+        record._meta.get_field(name)
+    except FieldDoesNotExist:
+        return _ABSENT
+    return getattr(record, name, _ABSENT)
+
+
+def _label(form, name: str) -> str:
+    return str(form.fields[name].label or name)
+
+
+def _shown(form, name: str, value) -> str:
+    """The stored value as the form's field would name it."""
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "ticked" if value else "not ticked"
+    if isinstance(value, datetime.date):
+        return f"{value:%Y-%m-%d}"
+    if hasattr(value, "pk"):
+        return str(value)
+    choices = dict(getattr(form.fields[name], "flatchoices", None) or [])
+    if not choices:
+        choices = dict(getattr(form.fields[name], "choices", None) or [])
+    if isinstance(value, list):
+        return ", ".join(str(choices.get(item, item)) for item in value)
+    return f"“{choices.get(value, value)}”"

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .concurrency import EditGuardMixin
+from .dates import DateBoundsMixin
 from .models import (
     Fracture,
     FractureSite,
@@ -22,6 +23,7 @@ from .models import (
     SymptomReport,
     Treatment,
 )
+from .submissions import OnceMixin
 
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 DOSE_MAX_MG = Decimal("1000")
@@ -54,7 +56,8 @@ def check_not_before_birth(day: datetime.date, patient: Patient, what: str) -> N
         )
 
 
-class PatientForm(EditGuardMixin, forms.ModelForm):
+class PatientForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
+    past_dates = ("date_of_birth",)
     mrn = forms.CharField(
         label="MRN",
         max_length=32,
@@ -173,7 +176,7 @@ class PatientForm(EditGuardMixin, forms.ModelForm):
         return cleaned
 
 
-class PatientRecordForm(forms.ModelForm):
+class PatientRecordForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
     """A record that belongs to a patient: the view sets `instance.patient` before binding."""
 
     @property
@@ -182,6 +185,8 @@ class PatientRecordForm(forms.ModelForm):
 
 
 class FractureForm(PatientRecordForm):
+    past_dates = ("date",)
+
     class Meta:
         model = Fracture
         fields = [
@@ -248,6 +253,8 @@ class FractureForm(PatientRecordForm):
 
 
 class HeightForm(PatientRecordForm):
+    past_dates = ("date",)
+
     class Meta:
         model = HeightMeasurement
         fields = ["date", "cm", "measured"]
@@ -276,6 +283,9 @@ class HeightForm(PatientRecordForm):
 
 
 class TreatmentForm(PatientRecordForm):
+    # A stop date may be planned (a drug holiday from next month).
+    planned_dates = ("start", "stop")
+
     class Meta:
         model = Treatment
         fields = ["drug_class", "name", "start", "stop", "reason_stopped", "notes"]
@@ -386,7 +396,7 @@ class PatientListForm(forms.Form):
         return patients.order_by(*self.SORTS[options.get("sort") or "name"])
 
 
-class SymptomReportForm(forms.ModelForm):
+class SymptomReportForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     """The symptom diary: what a patient (or a clinician for them) reports."""
 
     pain = forms.TypedChoiceField(
@@ -431,6 +441,8 @@ class SymptomReportForm(forms.ModelForm):
 
 class ClinicianSymptomReportForm(SymptomReportForm):
     """A report entered for the patient (after a phone call, say): dated when it happened."""
+
+    past_dates = ("reported_on",)
 
     reported_on = forms.DateField(
         label="Date of the report",

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from .authorship import AuthoredHistory
 from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry
+from .validators import visible_characters
 
 
 class Sex(models.TextChoices):
@@ -49,9 +50,10 @@ class Patient(models.Model):
         "MRN",
         max_length=32,
         help_text="Medical record number, unique in the clinic (letters, digits, dashes).",
+        validators=[visible_characters],
     )
-    family_name = models.CharField(max_length=100)
-    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100, validators=[visible_characters])
+    given_name = models.CharField(max_length=100, validators=[visible_characters])
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=10, choices=Sex.choices)
     menopause = models.CharField(
@@ -251,6 +253,8 @@ class Fracture(EnteredInError):
     )
     brace = models.BooleanField("brace prescribed", default=False)
     notes = models.TextField(blank=True)
+    # The version an edit form opened (patients.concurrency).
+    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
@@ -306,6 +310,7 @@ class HeightMeasurement(EnteredInError):
         default=True,
         help_text="Untick for a self-reported height, such as the tallest as a young adult.",
     )
+    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
@@ -344,13 +349,19 @@ class TreatmentQuerySet(EnteredInErrorQuerySet):
 class Treatment(EnteredInError):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatments")
     drug_class = models.CharField(max_length=20, choices=DrugClass.choices)
-    name = models.CharField("drug name", max_length=100, help_text="For example: alendronate.")
+    name = models.CharField(
+        "drug name",
+        max_length=100,
+        help_text="For example: alendronate.",
+        validators=[visible_characters],
+    )
     start = models.DateField()
     stop = models.DateField(null=True, blank=True, help_text="Leave empty while ongoing.")
     reason_stopped = models.CharField(
         max_length=200, blank=True, help_text="For example: drug holiday, side effects."
     )
     notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = TreatmentQuerySet.as_manager()
@@ -528,3 +539,22 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.patient_id}"
+
+
+class Submission(models.Model):
+    """A create form's one-time token, claimed by the request that saved it (a double submit
+    finds it taken and goes to what the first request made: patients.submissions)."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Where the first request sent its user: the record it made, or the page that shows it.
+    location = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"{self.token[:8]}… → {self.location}"

@@ -37,6 +37,8 @@ def _username_for(patient: Patient) -> str:
 @transaction.atomic
 def portal_invite(*, patient: Patient, base_url: str) -> Invitation:
     """Give the patient a portal account with no usable password, and a one-time link."""
+    # Locked: two invitations at once would otherwise both create an account.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
     user = patient.user
     if user is None:
         user = User(

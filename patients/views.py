@@ -37,6 +37,7 @@ from .models import (
     Treatment,
 )
 from .signals import announce_record_changed
+from .submissions import once_per_token, submission_save
 from .tokens import invitation_token
 
 HISTORY_PAGE_SIZE = 50
@@ -55,32 +56,40 @@ def _page_range(page):
 
 
 @clinician_required
+@once_per_token
 def patient_create(request):
     form = PatientForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
+
+        def save():
             patient = form.save()
             announce_record_changed(Patient, patient)
-        messages.success(request, f"Patient {patient.family_name}, {patient.given_name} added.")
-        return redirect(patient)
+            messages.success(request, f"Patient {patient.family_name}, {patient.given_name} added.")
+            return patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def patient_edit(request, pk):
     patient = patient_for_request(request, pk)
     form = PatientForm(_posted(request), instance=patient)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            stale = changed_since_opened(form)
-            if not stale:
-                patient = form.save()
-                # Risk factors and menopause decide which education pages apply.
-                announce_record_changed(Patient, patient)
-        if not stale:
+
+        def save():
+            if changed_since_opened(form):
+                return None
+            # Risk factors and menopause decide which education pages apply.
+            announce_record_changed(Patient, form.save())
             messages.success(request, "Patient details saved.")
-            return redirect(patient)
+            return patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -111,11 +120,16 @@ def _record_form(request, kind: RecordKind, record, message: str):
     stored = str(record) if record.pk else ""
     form = kind.form_class(_posted(request), instance=record)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            record = form.save()
-            announce_record_changed(kind.model, record.patient)
-        messages.success(request, message)
-        return redirect(record.patient)
+
+        def save():
+            if changed_since_opened(form):
+                return None
+            announce_record_changed(kind.model, form.save().patient)
+            messages.success(request, message)
+            return record.patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     context = {"form": form, "stored": stored, "patient": record.patient, "noun": kind.noun}
     return render(request, "patients/record_form.html", context)
 
@@ -134,6 +148,7 @@ def _record_error(request, kind: RecordKind, record):
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def fracture_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, FRACTURE, Fracture(patient=patient), "Fracture added.")
@@ -141,6 +156,7 @@ def fracture_create(request, pk):
 
 @records_access(AccessAction.FORM, Fracture, "fracture_pk")
 @clinician_required
+@once_per_token
 def fracture_edit(request, fracture_pk):
     fracture = _record_for_request(request, FRACTURE, fracture_pk)
     return _record_form(request, FRACTURE, fracture, "Fracture saved.")
@@ -155,6 +171,7 @@ def fracture_error(request, fracture_pk):
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def height_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, HEIGHT, HeightMeasurement(patient=patient), "Height added.")
@@ -162,6 +179,7 @@ def height_create(request, pk):
 
 @records_access(AccessAction.FORM, HeightMeasurement, "height_pk")
 @clinician_required
+@once_per_token
 def height_edit(request, height_pk):
     height = _record_for_request(request, HEIGHT, height_pk)
     return _record_form(request, HEIGHT, height, "Height saved.")
@@ -176,6 +194,7 @@ def height_error(request, height_pk):
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def treatment_create(request, pk):
     patient = patient_for_request(request, pk)
     return _record_form(request, TREATMENT, Treatment(patient=patient), "Treatment added.")
@@ -183,6 +202,7 @@ def treatment_create(request, pk):
 
 @records_access(AccessAction.FORM, Treatment, "treatment_pk")
 @clinician_required
+@once_per_token
 def treatment_edit(request, treatment_pk):
     treatment = _record_for_request(request, TREATMENT, treatment_pk)
     return _record_form(request, TREATMENT, treatment, "Treatment saved.")
@@ -309,9 +329,21 @@ def _shown(model_field, value) -> str:
 @records_access(AccessAction.FORM)
 @require_POST
 @clinician_required
+@once_per_token
 def portal_invite(request, pk):
     patient = patient_for_request(request, pk)
-    invitation = services.portal_invite(patient=patient, base_url=request.build_absolute_uri("/"))
+    invitation = None
+
+    def save():
+        nonlocal invitation
+        base_url = request.build_absolute_uri("/")
+        invitation = services.portal_invite(patient=patient, base_url=base_url)
+        return patient.get_absolute_url()
+
+    location = submission_save(request, save=save)
+    if invitation is None:
+        # The same button sent twice: the first request made the invitation.
+        return redirect(location)
     context = {"patient": patient, "invitation": invitation}
     return render(request, "patients/invitation_done.html", context)
 
@@ -336,8 +368,15 @@ def invitation_accept(request, uidb64, token):
         return render(request, "patients/invitation_invalid.html", status=410)
     form = SetPasswordForm(user, _posted(request))
     if request.method == "POST" and form.is_valid():
-        form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        with transaction.atomic():
+            # The account row is locked while the link is used: of two requests at once, the
+            # second waits, then finds the token spent (it is bound to the password set here).
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            if not locked.is_active or not invitation_token.check_token(locked, token):
+                return render(request, "patients/invitation_invalid.html", status=410)
+            form.user = locked
+            form.save()
+        login(request, locked, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Your password is set. Welcome to your bone health portal.")
         return redirect("home")
     return render(request, "patients/invitation_accept.html", {"form": form, "user": user})
@@ -348,17 +387,23 @@ def invitation_accept(request, uidb64, token):
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def symptom_create(request, pk):
     patient = patient_for_request(request, pk)
     form = ClinicianSymptomReportForm(
         _posted(request), instance=SymptomReport(patient=patient), patient=patient
     )
     if request.method == "POST" and form.is_valid():
-        report = form.save(commit=False)
-        report.source = ReportSource.CLINICIAN
-        services.symptom_report_record(report=report, user=request.user)
-        messages.success(request, "Symptom report added.")
-        return redirect(patient)
+
+        def save():
+            report = form.save(commit=False)
+            report.source = ReportSource.CLINICIAN
+            services.symptom_report_record(report=report, user=request.user)
+            messages.success(request, "Symptom report added.")
+            return patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     return render(request, "patients/symptomreport_form.html", {"form": form, "patient": patient})
 
 

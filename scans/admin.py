@@ -2,12 +2,13 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.clinical_admin import ClinicalRecordAdmin
+from patients.concurrency import EditGuardAdminMixin
 
 from .models import Device, DexaScan, SiteMeasurement
 
 
 @admin.register(Device)
-class DeviceAdmin(SimpleHistoryAdmin):
+class DeviceAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ("manufacturer", "model", "serial", "location", "active")
     list_filter = ("manufacturer", "active")
     search_fields = ("serial", "model", "location")
@@ -20,7 +21,8 @@ class SiteMeasurementInline(admin.TabularInline):
 
 
 @admin.register(DexaScan)
-class DexaScanAdmin(ClinicalRecordAdmin):
+class DexaScanAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
+    edit_guard_merge = False  # its measurements are edited on the same page
     list_display = ("date", "patient", "device", "status", "entered_in_error")
     list_filter = ("status", "entered_in_error", "device__manufacturer")
     search_fields = ("patient__mrn", "patient__family_name")

@@ -373,7 +373,7 @@ def _time_axes(fig, title, series, fractures, treatments) -> Axes:
     ax.set_title(_plain(title), y=1.0)
     dates = [p.date for s in series for p in s.points] + [f.date for f in fractures]
     dates += [d for t in treatments for d in (t.start, t.end) if d is not None]
-    first, last = mdates.date2num(min(dates)), mdates.date2num(max(dates))
+    first, last = _day(min(dates)), _day(max(dates))
     pad = max(0.04 * (last - first), 60.0)  # days; a lone scan still gets a readable axis
     ax.set_xlim(first - pad, last + pad)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
@@ -498,7 +498,7 @@ def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -
 
 def _draw_fractures(ax: Axes, fractures: Sequence[Event]) -> None:
     for fracture in fractures:
-        x = mdates.date2num(fracture.date)
+        x = _day(fracture.date)
         ax.axvline(x, color="#333333", linestyle="--", linewidth=1.0, zorder=_Z_NOTE)
         # Written along the line just left of it, from the top, where lines are usually sparse.
         ax.annotate(
@@ -518,8 +518,8 @@ def _draw_fractures(ax: Axes, fractures: Sequence[Event]) -> None:
 
 def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> None:
     for treatment in treatments:
-        start = mdates.date2num(treatment.start)
-        end = axis_end if treatment.end is None else mdates.date2num(treatment.end)
+        start = _day(treatment.start)
+        end = axis_end if treatment.end is None else _day(treatment.end)
         # Hatched, not tinted: a grey tint muddies the WHO colours under it.
         ax.axvspan(
             start,
@@ -620,7 +620,23 @@ def _style(index: int) -> tuple[str, str, str]:
 
 def _x(points: Sequence[Point]):
     # One call for all: each call converts through numpy.
-    return mdates.date2num([p.date for p in points])
+    return mdates.date2num([_within(p.date) for p in points])
+
+
+# Forms keep dates plausible, but a chart must draw whatever is stored (an import, the admin,
+# an older version): a date outside these years is drawn at the edge, where matplotlib's date
+# axis still works (it fails beyond year 9999); the table beside the chart shows it as stored.
+_DRAWN_FROM, _DRAWN_TO = datetime.date(1800, 1, 1), datetime.date(2300, 12, 31)
+
+
+def _within(day: datetime.date) -> datetime.date:
+    if isinstance(day, datetime.datetime):
+        day = day.date()
+    return min(max(day, _DRAWN_FROM), _DRAWN_TO)
+
+
+def _day(day: datetime.date) -> float:
+    return mdates.date2num(_within(day))
 
 
 def _values(series: Sequence[Series]) -> list[float]:

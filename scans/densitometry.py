@@ -1268,6 +1268,8 @@ def add_months(start: date, months: int) -> date:
     """The same day some months later, clamped to the month's end (29 Feb → 28 Feb)."""
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
+    if year > date.max.year:  # a stored date near the calendar's end: no later day exists
+        return date.max
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 

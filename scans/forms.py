@@ -9,7 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from patients.concurrency import EditGuardMixin
+from patients.dates import DateBoundsMixin
 from patients.forms import DateInput, check_not_future
+from patients.submissions import OnceMixin
 
 from . import densitometry
 from .models import (
@@ -68,7 +70,9 @@ def format_number(value: Decimal, plus: bool = False) -> str:
     return f"+{text}" if plus and value > 0 else text
 
 
-class DeviceForm(forms.ModelForm):
+class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
+    past_dates = ("moved_on",)
+
     class Meta:
         model = Device
         fields = ["manufacturer", "model", "serial", "location", "moved_on", "active"]
@@ -102,7 +106,8 @@ class DeviceForm(forms.ModelForm):
         return cleaned
 
 
-class ScanForm(EditGuardMixin, forms.ModelForm):
+class ScanForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
+    past_dates = ("date",)
     date = forms.DateField(
         label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
     )
@@ -272,7 +277,8 @@ def measurement_formset(*, data=None, instance=None):
     )
 
 
-class PrecisionStudyForm(forms.ModelForm):
+class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
+    past_dates = ("date",)
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
 
     date = forms.DateField(
@@ -330,7 +336,8 @@ class PrecisionStudyForm(forms.ModelForm):
         return groups
 
 
-class FraxForm(forms.ModelForm):
+class FraxForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
+    past_dates = ("date",)
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:

@@ -32,6 +32,7 @@ from patients.authorship import author_fields
 from patients.csvfile import FORMULA_STARTS, csv_text
 from patients.models import Menopause, Patient, Sex
 from patients.signals import announce_record_changed
+from patients.validators import invisible_characters
 
 from . import densitometry
 from .forms import NUMBER_SIGNS, format_number
@@ -458,6 +459,7 @@ def _mrn(text: str) -> str:
 def _name(text: str) -> str:
     if len(text) > 100:
         raise ValueError("is longer than 100 characters — check the column.")
+    _visible(text)
     return text
 
 
@@ -466,7 +468,14 @@ def _serial(text: str) -> str:
         raise ValueError("is empty — give the serial number on the scanner's label.")
     if len(text) > 100:
         raise ValueError("is longer than 100 characters — check the column.")
+    _visible(text)
     return text
+
+
+def _visible(text: str) -> None:
+    # The same rule as the forms' (patients.validators): no bidi controls or invisible marks.
+    if found := invisible_characters(text):
+        raise ValueError(f"contains a character you cannot see ({', '.join(found)}) — retype it.")
 
 
 def _choice(text: str, aliases: dict, allowed: str, *, allow_empty: bool = False):
@@ -531,6 +540,8 @@ def _scan_date(text: str, date_format: str, today: datetime.date) -> datetime.da
     day = parse_date(text, date_format)
     if day > today:
         raise ValueError(f"{day:%Y-%m-%d} is in the future — check the date.")
+    if day < EARLIEST_BIRTH:
+        raise ValueError(f"{day:%Y-%m-%d} is before 1900 — check the year.")
     return day
 
 

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from patients.authorship import AuthoredHistory
 from patients.models import EnteredInError, EnteredInErrorQuerySet, Patient
+from patients.validators import visible_characters
 
 
 class Manufacturer(models.TextChoices):
@@ -32,9 +33,14 @@ class Side(models.TextChoices):
 
 class Device(models.Model):
     manufacturer = models.CharField(max_length=10, choices=Manufacturer.choices)
-    model = models.CharField(max_length=100, blank=True, help_text="For example: Horizon A.")
-    serial = models.CharField("serial number", max_length=100)
-    location = models.CharField(max_length=100, blank=True)
+    model = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For example: Horizon A.",
+        validators=[visible_characters],
+    )
+    serial = models.CharField("serial number", max_length=100, validators=[visible_characters])
+    location = models.CharField(max_length=100, blank=True, validators=[visible_characters])
     moved_on = models.DateField(
         "moved or reinstalled on",
         null=True,
@@ -43,6 +49,8 @@ class Device(models.Model):
         "precision study (ISCD): studies from before it no longer set the LSC of later scans.",
     )
     active = models.BooleanField(default=True, help_text="Untick when the scanner is retired.")
+    # The version an edit form opened (patients.concurrency).
+    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
@@ -80,7 +88,9 @@ class DexaScan(EnteredInError):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="scans")
     date = models.DateField("scan date")
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="scans")
-    operator = models.CharField(max_length=100, blank=True, help_text="Technologist.")
+    operator = models.CharField(
+        max_length=100, blank=True, help_text="Technologist.", validators=[visible_characters]
+    )
     reference_database = models.CharField(
         max_length=200,
         blank=True,

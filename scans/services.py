@@ -69,10 +69,13 @@ def scan_mark_entered_in_error(*, scan: DexaScan, reason: str) -> DexaScan:
 
 
 @transaction.atomic
-def device_save(*, form) -> Device:
+def device_save(*, form) -> Device | None:
     """Save a scanner; when its move date changes, its patients are read again
     (docs/clinical-rules.md §3: studies from before a move no longer set the LSC of later
-    scans)."""
+    scans). None, with a message on the form, when someone else changed the same field since
+    the form was opened."""
+    if changed_since_opened(form):
+        return None
     moved = "moved_on" in form.changed_data
     device = form.save()
     if moved:

@@ -11,6 +11,7 @@ from patients.audit import records_access
 from patients.concurrency import version_of
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
+from patients.submissions import once_per_token, submission_save
 
 from . import densitometry, review, services, trends
 from .forms import (
@@ -31,13 +32,21 @@ def device_list(request):
 
 
 @clinician_required
+@once_per_token
 def device_form(request, pk=None):
     device = get_object_or_404(Device, pk=pk) if pk else None
     form = DeviceForm(_posted(request), instance=device)
     if request.method == "POST" and form.is_valid():
-        device = services.device_save(form=form)
-        messages.success(request, f"Scanner {device} saved.")
-        return redirect(device)
+
+        def save():
+            saved = services.device_save(form=form)
+            if saved is None:
+                return None
+            messages.success(request, f"Scanner {saved} saved.")
+            return saved.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     return render(request, "scans/device_form.html", {"form": form, "device": device})
 
 
@@ -59,31 +68,41 @@ def device_detail(request, pk):
 
 
 @clinician_required
+@once_per_token
 def precision_create(request, pk):
     device = get_object_or_404(Device, pk=pk)
     form = PrecisionStudyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        study = services.precision_study_record(
-            device=device,
-            site=form.cleaned_data["site"],
-            day=form.cleaned_data["date"],
-            groups=form.cleaned_data["values_text"],
-            user=request.user,
-        )
-        messages.success(request, f"Precision study saved: LSC {study.lsc} g/cm².")
-        return redirect(device)
+
+        def save():
+            study = services.precision_study_record(
+                device=device,
+                site=form.cleaned_data["site"],
+                day=form.cleaned_data["date"],
+                groups=form.cleaned_data["values_text"],
+                user=request.user,
+            )
+            messages.success(request, f"Precision study saved: LSC {study.lsc} g/cm².")
+            return device.get_absolute_url()
+
+        return redirect(submission_save(request, form=form, save=save))
     return render(request, "scans/precisionstudy_form.html", {"form": form, "device": device})
 
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def frax_create(request, pk):
     patient = patient_for_request(request, pk)
     form = FraxForm(_posted(request), patient=patient)
     if request.method == "POST" and form.is_valid():
-        services.frax_record(patient=patient, form=form)
-        messages.success(request, "FRAX result recorded.")
-        return redirect(patient)
+
+        def save():
+            services.frax_record(patient=patient, form=form)
+            messages.success(request, "FRAX result recorded.")
+            return patient.get_absolute_url()
+
+        return redirect(submission_save(request, form=form, save=save))
     return render(request, "scans/fraxentry_form.html", {"form": form, "patient": patient})
 
 
@@ -116,6 +135,7 @@ def _scan_for_request(request, pk, *, valid_only: bool = True) -> DexaScan:
 
 @records_access(AccessAction.FORM)
 @clinician_required
+@once_per_token
 def scan_create(request, pk):
     patient = patient_for_request(request, pk)
     return _scan_form(request, patient, DexaScan(patient=patient))
@@ -123,6 +143,7 @@ def scan_create(request, pk):
 
 @records_access(AccessAction.FORM, DexaScan)
 @clinician_required
+@once_per_token
 def scan_edit(request, pk):
     scan = _scan_for_request(request, pk)
     return _scan_form(request, scan.patient, scan)
@@ -134,13 +155,19 @@ def _scan_form(request, patient, scan):
     formset = measurement_formset(data=data, instance=scan)
     if data is not None and form.is_valid() and formset.is_valid():
         was_released = scan.pk is not None and scan.is_released
-        saved = services.scan_save(patient=patient, form=form, formset=formset)
-        if saved is not None:
+
+        def save():
+            saved = services.scan_save(patient=patient, form=form, formset=formset)
+            if saved is None:
+                return None
             note = ""
             if was_released and not saved.is_released:
                 note = " It is back to draft and out of the portal until it is released again."
             messages.success(request, f"Scan of {saved.date:%Y-%m-%d} saved.{note}")
-            return redirect(patient)
+            return patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
     context = {"form": form, "formset": formset, "patient": patient, "scan": scan}
     return render(request, "scans/dexascan_form.html", context)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0009_menopause_unknown'),
+        ('patients', '0010_record_versions_submissions'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ def fill_author_text(apps, schema_editor):
     """Rows written before this migration get their author's name from the account."""
     User = apps.get_model("auth", "User")
     for name in HISTORY_TABLES:
-        model = apps.get_model("patients", name)
+        model = apps.get_model("scans", name)
         authors = model.objects.filter(history_user__isnull=False).values("history_user_id")
         for user in User.objects.filter(pk__in=authors):
             model.objects.filter(history_user_id=user.pk).update(
@@ -22,57 +22,57 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0010_access_outcome_and_name'),
+        ('scans', '0010_device_version_visible_identifiers'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalfracture',
+            model_name='historicaldevice',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalfracture',
+            model_name='historicaldevice',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalheightmeasurement',
+            model_name='historicaldexascan',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalheightmeasurement',
+            model_name='historicaldexascan',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalpatient',
+            model_name='historicalfraxentry',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalpatient',
+            model_name='historicalfraxentry',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalsymptomreport',
+            model_name='historicalprecisionstudy',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalsymptomreport',
+            model_name='historicalprecisionstudy',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicaltreatment',
+            model_name='historicalsitemeasurement',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicaltreatment',
+            model_name='historicalsitemeasurement',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),

@@ -10,7 +10,7 @@ def fill_author_text(apps, schema_editor):
     """Rows written before this migration get their author's name from the account."""
     User = apps.get_model("auth", "User")
     for name in HISTORY_TABLES:
-        model = apps.get_model("scans", name)
+        model = apps.get_model("patients", name)
         authors = model.objects.filter(history_user__isnull=False).values("history_user_id")
         for user in User.objects.filter(pk__in=authors):
             model.objects.filter(history_user_id=user.pk).update(
@@ -22,57 +22,57 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0009_scan_release_note'),
+        ('patients', '0011_access_outcome_and_name'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicaldevice',
+            model_name='historicalfracture',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicaldevice',
+            model_name='historicalfracture',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicaldexascan',
+            model_name='historicalheightmeasurement',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicaldexascan',
+            model_name='historicalheightmeasurement',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalfraxentry',
+            model_name='historicalpatient',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalfraxentry',
+            model_name='historicalpatient',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalprecisionstudy',
+            model_name='historicalsymptomreport',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalprecisionstudy',
+            model_name='historicalsymptomreport',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),
         migrations.AddField(
-            model_name='historicalsitemeasurement',
+            model_name='historicaltreatment',
             name='history_user_name',
             field=models.CharField(blank=True, default='', max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalsitemeasurement',
+            model_name='historicaltreatment',
             name='history_username',
             field=models.CharField(blank=True, default='', max_length=150),
         ),

@@ -27,7 +27,9 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(VENV)/bin/pyth
 demo: $(VENV)/.runtime-installed
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
-	@echo "Serving OsteoClinic on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	@echo "Serving OsteoClinic on http://$(HOST):$(PORT)/ with one background worker (Ctrl+C stops both)"
+	@DEBUG=true $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM HUP; \
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev-installed

@@ -87,6 +87,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    # Before django_tasks_db: its `db_worker` command is the library's with our clock beside it.
+    "jobs",
+    "django_tasks",
+    "django_tasks_db",
+    "outbox",
     "patients",
     "scans",
     "education",
@@ -174,7 +179,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
         "DATABASE_SERVER_SIDE_BINDING", True
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the workers share the file: with write-ahead logging a reader never
+    # waits for a writer, and a transaction takes the write lock when it begins (IMMEDIATE),
+    # so it waits its turn (up to the timeout) rather than failing when another process wrote
+    # since it first read.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (imports, the outbox, the daily jobs) runs on django-tasks, the backport of
+# Django 6's tasks framework, with its database backend: a task is a row in the database,
+# run by `manage.py db_worker` (README: Workers). Tests keep the same backend, so what a
+# request enqueues is a row a test runs with the real worker loop (tests/tasks.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Each worker's clock: how often it enqueues the daily jobs that are due, sends again what the
+# outbox holds back, and says it is alive. A worker unheard of for three ticks is taken as
+# stopped, and its running task as failed.
+WORKER_CLOCK_SECONDS = env_int("WORKER_CLOCK_SECONDS", 30)
+# Management commands run once a day by the workers (no cron needed).
+DAILY_JOBS = ["sync_education", "refresh_status", "prune_signin_audit"]
+# Called by every worker's clock on each tick, with the time (`now=`).
+WORKER_CLOCK_HOOKS = ["outbox.services.outbox_requeue_due"]
+# The daily jobs run once each local day, from this hour on (with no worker then, at the next
+# worker's first tick).
+DAILY_JOBS_HOUR = env_int("DAILY_JOBS_HOUR", 2)
+# Staff see on the worklist that background work is waiting once a task has been ready this
+# many minutes without a worker taking it.
+BACKGROUND_WAITING_MINUTES = env_int("BACKGROUND_WAITING_MINUTES", 5)
+# The outbox tries a message this many times, waiting twice as long after each failure.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -235,6 +276,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds to wait for the mail server; a worker never hangs on one that stopped answering.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OsteoClinic <noreply@localhost>")
 
 # Production hardening: behind a TLS-terminating proxy that sets X-Forwarded-Proto.

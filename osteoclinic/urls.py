@@ -27,5 +27,6 @@ urlpatterns = [
     path("education/", include("education.urls")),
     path("liaison/", include("liaison.urls")),
     path("portal/", include("osteoclinic.portal_urls")),
+    path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from jobs.overview import waiting_notice
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.audit import records_access
 from patients.models import AccessAction, Patient
@@ -27,7 +28,9 @@ def home(request):
             key=("worklist", today, fragments.clinic_version()),
             context=lambda: {"sections": worklist.build(today)},
         )
-        return render(request, "osteoclinic/worklist.html", {"part": part})
+        # Outside the cached part: it changes with the workers, not with the records.
+        context = {"part": part, "waiting": waiting_notice()}
+        return render(request, "osteoclinic/worklist.html", context)
     if role == Role.PATIENT:
         return redirect("portal:home")
     if role == Role.EDITOR:

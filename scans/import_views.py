@@ -1,43 +1,46 @@
 """Clinician pages for the CSV import (upload → dry-run preview → confirm) and the exports.
 
-Between preview and confirm the decoded file is kept in the user's session, compressed, under a
-random token; the server parses it again on confirm and never trusts the browser with it. The
-session lives in the database, so any app server can answer the confirm.
+The upload is stored in the database and its dry run and import run as tasks in a worker
+(scans.import_jobs); the page follows them, refreshing itself, and never holds the file.
 """
 
-import base64
 import re
-import secrets
-import zlib
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
 from patients.audit import log_access_many, records_access
 from patients.models import AccessAction
 
-from . import exporters, fhir, importers
+from . import exporters, fhir, import_jobs, importers
 from .interpretation import record_version
+from .models import ImportJob, ImportStage
 
-SESSION_KEY = "scans_import"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-# A preview lists this many rejected rows; the rejected-rows file always holds all of them.
-PROBLEMS_SHOWN = 1000
+# The upload's request checks the header and this many lines; a worker checks every row.
+HEAD_LINES = 50
 
 
 def max_upload_bytes() -> int:
     """The largest file the import accepts: settings.SCAN_IMPORT_MAX_BYTES, 10 MB by default."""
     return getattr(settings, "SCAN_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def _head(text: str, lines: int = HEAD_LINES) -> str:
+    end = -1
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text
+    return text[: end + 1]
 
 
 class ImportUploadForm(forms.Form):
@@ -70,10 +73,11 @@ class ImportUploadForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        # File-level problems (no header, broken CSV) belong on this page, not on the preview.
+        # File-level problems (no header, broken CSV) belong on this page, not on the preview;
+        # the request reads only the file's first lines, the dry run in a worker reads the rest.
         if hasattr(self, "text") and cleaned.get("date_format"):
             try:
-                importers.parse_file(self.text, date_format=cleaned["date_format"])
+                importers.parse_file(_head(self.text), date_format=cleaned["date_format"])
             except importers.ImportFileError as error:
                 self.add_error("file", ValidationError(str(error), code="unreadable"))
         return cleaned
@@ -106,34 +110,6 @@ class ImportResultsForm(forms.Form):
     )
 
 
-def _store(request, *, text: str, filename: str, size: int, date_format: str) -> None:
-    packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
-    request.session[SESSION_KEY] = {
-        "token": secrets.token_urlsafe(24),
-        "text": packed,
-        "filename": filename[:200],
-        "size": size,
-        "date_format": date_format,
-        "uploaded_at": timezone.now().isoformat(),
-        "result": None,
-    }
-
-
-def _pending(request) -> dict | None:
-    pending = request.session.get(SESSION_KEY)
-    if not isinstance(pending, dict) or "text" not in pending:
-        return None
-    return pending
-
-
-def _text(pending: dict) -> str:
-    return zlib.decompress(base64.b64decode(pending["text"])).decode("utf-8")
-
-
-def _preview(pending: dict) -> importers.ImportPlan:
-    return importers.import_preview(text=_text(pending), date_format=pending["date_format"])
-
-
 def _safe_stem(filename: str) -> str:
     stem = re.sub(r"\.csv$", "", filename, flags=re.IGNORECASE)
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:60] or "import"
@@ -146,9 +122,12 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-def _nothing_pending(request):
-    messages.info(request, "Upload a CSV file to see what its import would do.")
-    return redirect("scans:import")
+def _job_for(request, pk) -> ImportJob:
+    """An import is its uploader's (and superusers'); anyone else gets 404."""
+    jobs = ImportJob.objects.select_related("created_by", "confirmed_by")
+    if not request.user.is_superuser:
+        jobs = jobs.filter(created_by=request.user)
+    return get_object_or_404(jobs, pk=pk)
 
 
 @clinician_required
@@ -156,14 +135,14 @@ def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        _store(
-            request,
+        job = import_jobs.import_job_create(
             text=form.text,
             filename=upload.name,
             size=upload.size,
             date_format=form.cleaned_data["date_format"],
+            user=request.user,
         )
-        return redirect("scans:import_preview")
+        return redirect(job)
     context = {
         "form": form,
         "max_bytes": max_upload_bytes(),
@@ -181,97 +160,75 @@ def import_template(request):
 
 
 @clinician_required
-def import_preview(request):
-    pending = _pending(request)
-    if pending is None:
-        return _nothing_pending(request)
-    if pending["result"] is not None:
-        return render(request, "scans/import_result.html", {"pending": pending})
-    return _preview_page(request, pending, ImportResultsForm())
+def import_job(request, pk):
+    """The upload's page: progress while a task runs, then the preview, the result or why not."""
+    return _job_page(request, _job_for(request, pk), ImportResultsForm())
 
 
-def _preview_page(request, pending: dict, form: ImportResultsForm):
-    plan = _preview(pending)
-    problems = plan.problems
+def _job_page(request, job: ImportJob, results_form: ImportResultsForm):
     context = {
-        "pending": pending,
-        "plan": plan,
-        "counts": plan.counts,
-        "problems": problems[:PROBLEMS_SHOWN],
-        "problems_hidden": max(0, len(problems) - PROBLEMS_SHOWN),
-        "blank_rows": plan.parsed.lines - plan.parsed.total,
-        "date_format_label": importers.DATE_FORMATS[pending["date_format"]],
-        "results_form": form,
+        "job": job,
+        "date_format_label": importers.DATE_FORMATS.get(job.date_format, job.date_format),
+        "failure": job.error if job.stage == ImportStage.FAILED else import_jobs.task_failure(job),
+        "results_form": results_form,
+        "past_results": import_jobs.past_results(job),
     }
+    if job.counts is not None:
+        context["counts"] = importers.Counts(**job.counts)
+        context["problems"] = import_jobs.problems_of(job)
+        context["problems_hidden"] = max(0, job.problems_total - len(job.problems))
+    if context["failure"]:
+        return render(request, "scans/import_failed.html", context)
+    if job.stage in (ImportStage.CHECKING, ImportStage.IMPORTING):
+        context["task_state"] = import_jobs.task_state(job)
+        context["percent"] = import_jobs.percent_done(job)
+        return render(request, "scans/import_progress.html", context)
+    if job.stage == ImportStage.IMPORTED:
+        return render(request, "scans/import_result.html", context)
+    if job.stage == ImportStage.DISCARDED:
+        messages.info(request, "That file was discarded; nothing was imported.")
+        return redirect("scans:import")
     return render(request, "scans/import_preview.html", context)
 
 
 @require_POST
 @clinician_required
-def import_confirm(request):
-    pending = _pending(request)
-    if pending is None:
-        return _nothing_pending(request)
-    if pending["result"] is not None or not constant_time_compare(
-        request.POST.get("token", ""), pending["token"]
+def import_confirm(request, pk):
+    job = _job_for(request, pk)
+    form = ImportResultsForm(request.POST)
+    if job.stage == ImportStage.CHECKED and not form.is_valid():
+        return _job_page(request, job, form)
+    past = form.is_valid() and form.cleaned_data["results"] == ImportResultsForm.PAST
+    if not import_jobs.import_job_confirm(
+        job=job, user=request.user, options={"past_results": past}
     ):
         messages.error(
             request,
-            "That preview is no longer the current one (another file was uploaded, or it was "
-            "imported already): nothing was imported. Check the page below.",
+            "This file is not waiting for a confirmation (it is being imported, was imported "
+            "or was discarded): nothing more was imported.",
         )
-        return redirect("scans:import_preview")
-    form = ImportResultsForm(request.POST)
-    if not form.is_valid():
-        return _preview_page(request, pending, form)
-    past = form.cleaned_data["results"] == ImportResultsForm.PAST
-    try:
-        plan = importers.import_commit(
-            text=_text(pending),
-            date_format=pending["date_format"],
-            user=request.user,
-            source=pending["filename"],
-            past_results=past,
-        )
-    except IntegrityError:
-        # Someone saved the same scans between the preview and this commit: all rolled back.
-        messages.error(
-            request,
-            "The same records changed while the import ran, so nothing was imported. "
-            "Check the preview again and confirm.",
-        )
-        return redirect("scans:import_preview")
-    pending["result"] = plan.counts.as_dict()
-    pending["imported_at"] = timezone.now().isoformat()
-    pending["past_results"] = past
-    pending["decided_by"] = request.user.get_username()
-    request.session.modified = True
-    counts = plan.counts
-    messages.success(
-        request,
-        f"Imported {counts.new_measurements:,} measurement"
-        f"{'s' if counts.new_measurements != 1 else ''} as "
-        + ("released past results." if past else "draft scans."),
-    )
-    return redirect("scans:import_preview")
+    return redirect(job)
 
 
 @clinician_required
-def import_rejects(request):
-    pending = _pending(request)
-    if pending is None:
-        return _nothing_pending(request)
-    plan = _preview(pending)
-    filename = f"{_safe_stem(pending['filename'])}-rejected.csv"
-    return _csv_response(importers.rejects_csv(plan), filename)
+def import_rejects(request, pk):
+    job = _job_for(request, pk)
+    if not job.rejects:
+        messages.info(request, "This file has no rejected rows.")
+        return redirect(job)
+    filename = f"{_safe_stem(job.filename)}-rejected.csv"
+    return _csv_response(import_jobs.unpack(job.rejects), filename)
 
 
 @require_POST
 @clinician_required
-def import_cancel(request):
-    if request.session.pop(SESSION_KEY, None) is not None:
+def import_cancel(request, pk):
+    job = _job_for(request, pk)
+    if import_jobs.import_job_discard(job=job):
         messages.info(request, "The uploaded file was discarded; nothing was imported.")
-    return redirect("scans:import")
+        return redirect("scans:import")
+    messages.error(request, "This file is being imported or was imported: it cannot be discarded.")
+    return redirect(job)
 
 
 @clinician_required

@@ -893,6 +893,7 @@ def import_commit(
     user=None,
     source: str = "",
     progress: Progress | None = None,
+    plan: ImportPlan | None = None,
     past_results: bool = False,
 ) -> ImportPlan:
     """Import the file's new records in one transaction; everything else is left as it is.
@@ -900,13 +901,17 @@ def import_commit(
     New scans are drafts, each to be reviewed and released (docs/clinical-rules.md §16),
     unless `past_results`: the file holds results already reported to the patients, which
     `user` decides to import as released, recorded as reviewed by them at this time.
+
+    `plan` is this file's plan made just before, outside the transaction, so that its progress
+    can be seen (scans.import_jobs); the database's unique constraints still stop a race.
     """
     decider = user if user is not None and user.is_authenticated else None
     if past_results and decider is None:
         raise ImportFileError(
             "Importing past results as released needs the clinician who decides so."
         )
-    plan = import_preview(text=text, date_format=date_format, progress=progress)
+    if plan is None:
+        plan = import_preview(text=text, date_format=date_format, progress=progress)
     rows = plan.new_rows
     if not rows:
         return plan

@@ -341,3 +341,57 @@ class PatientStatus(models.Model):
 
     def __str__(self):
         return f"{self.patient}: {self.category_label or 'no scan'}"
+
+
+class ImportStage(models.TextChoices):
+    CHECKING = "checking", "Being checked"
+    CHECKED = "checked", "Checked: nothing written yet"
+    IMPORTING = "importing", "Being imported"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Stopped: nothing written"
+    DISCARDED = "discarded", "Discarded"
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV of scans and what its dry run and its import, run as tasks, found and did."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    date_format = models.CharField(max_length=10)
+    # The decoded file, zlib-compressed: the tasks read it, never the browser.
+    data = models.BinaryField()
+    # What the clinician chose for the dry run and for the import (passed to the importer).
+    options = models.JSONField(default=dict, blank=True)
+    stage = models.CharField(max_length=10, choices=ImportStage, default=ImportStage.CHECKING)
+    step = models.CharField(max_length=20, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    blank_rows = models.PositiveIntegerField(default=0)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(null=True, blank=True)
+    # The first rejected rows for the page; every one is in the rejected-rows file.
+    problems = models.JSONField(default=list, blank=True)
+    problems_total = models.PositiveIntegerField(default=0)
+    rejects = models.BinaryField(blank=True, default=b"")
+    error = models.TextField(blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_stage_display().lower()})"
+
+    def get_absolute_url(self):
+        return reverse("scans:import_job", args=[self.pk])

@@ -75,6 +75,10 @@ def paula_pk(world):
     return {"pk": world["paula"].pk}
 
 
+def import_pk(world):
+    return {"pk": world["import_job"].pk}
+
+
 def paula_episode(world):
     """A fracture liaison episode on a fragility fracture of paula's."""
     from liaison.models import Episode
@@ -194,14 +198,15 @@ ACCESS: dict[str, Row] = {
     # --- scans import/export ---
     "scans:import": clinician_page(),
     "scans:import_template": clinician_page(),
-    # With no file uploaded in the session, clinicians are sent back to the upload page.
-    "scans:import_preview": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
-    "scans:import_rejects": Row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT),
+    # An upload of alice's, checked: its page and rejected rows are hers (and superusers').
+    "scans:import_job": clinician_page(kwargs=import_pk),
+    "scans:import_rejects": clinician_page(kwargs=import_pk),
+    # Posted without saying whether the file holds new or past results: the preview again.
     "scans:import_confirm": Row(
-        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+        LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, kwargs=import_pk, method="post"
     ),
     "scans:import_cancel": Row(
-        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, method="post"
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
     ),
     "scans:export_csv": clinician_page(),
     "scans:export_patient_csv": clinician_page(kwargs=paula_pk),
@@ -235,6 +240,9 @@ ACCESS: dict[str, Row] = {
         NOT_FOUND,
         kwargs=lambda world: {"pk": world["attachment"].pk},
     ),
+    # --- background work: superusers only ---
+    "jobs:list": Row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # --- end background work ---
     # --- education app ---
     # The record page's education forms: POST only; clinicians always go back to the record.
     "education:attach": Row(

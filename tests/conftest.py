@@ -1,6 +1,9 @@
 """The people every test meets: alice (clinician), eddie (editor), paula and pete (patients)."""
 
 import datetime
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -27,6 +30,22 @@ def make_patient(mrn: str, **fields) -> Patient:
     }
     defaults.update(fields)
     return Patient.objects.create(mrn=mrn, **defaults)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """On SQLite the test database is a file rather than memory: the worker tests start
+    `manage.py db_worker` processes that must open it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    folder = None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = Path(tempfile.mkdtemp(prefix="osteoclinic-test-"))
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    yield
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +135,20 @@ def paula_scan(paula, hologic):
         scan=scan, site="lumbar_spine", vertebrae="L1-L4", bmd="0.812", t_score="-2.7"
     )
     return scan
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path):
+    """Start `manage.py db_worker` processes on the test database: workers(worker_id, **env)."""
+    from tests.tasks import start_worker, stop_worker
+
+    started = []
+
+    def start(worker_id: str, **env):
+        process = start_worker(tmp_path / f"{worker_id}.log", worker_id, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_worker(process)

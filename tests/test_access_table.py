@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from education.models import EducationPage, PatientEducation
 from patients.models import AccessLogEntry, SymptomReport
-from scans.models import Device, DexaScan, FraxEntry, SiteMeasurement
+from scans.import_jobs import pack
+from scans.models import Device, DexaScan, FraxEntry, ImportJob, SiteMeasurement
 from tests.access_table import (
     ACCESS,
     ACCESS_LOG,
@@ -63,7 +64,7 @@ def world(alice, eddie, admin_user, paula, pete, access_objects):
 
 
 @pytest.fixture
-def access_objects(paula):
+def access_objects(paula, alice):
     """Records of paula's that URLs in the table point at."""
     device = Device.objects.create(manufacturer="hologic", model="Horizon A", serial="H-1")
     scan = DexaScan.objects.create(patient=paula, device=device, date=datetime.date(2024, 3, 1))
@@ -87,7 +88,18 @@ def access_objects(paula):
         reason="Your scan showed low bone mass.",
         source="rule",
     )
+    import_job = ImportJob.objects.create(
+        created_by=alice,
+        filename="scans.csv",
+        size=10,
+        date_format="iso",
+        data=pack("mrn\n"),
+        stage="checked",
+        counts={"rows": 1, "errors": 1},
+        rejects=pack("mrn,error\nX,mrn: wrong\n"),
+    )
     return {
+        "import_job": import_job,
         "device": device,
         "scan": scan,
         "frax": frax,

@@ -432,3 +432,54 @@ def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
         "CSV import: measured once through `scans.importers` (the functions the upload and "
         "confirm pages call), in a transaction rolled back afterwards."
     )
+
+
+UPLOAD_ROWS = 100_000
+
+
+@pytest.mark.django_db
+def test_csv_import_upload_returns_at_once(results, subjects):
+    """A 100,000-row file through the pages: the upload's request only stores it; a worker
+    (here django-tasks-db's worker loop, in this process) checks it while the page follows."""
+    if importlib.util.find_spec("scans.import_jobs") is None:
+        results.notes.append("CSV import as tasks: skipped, `scans/import_jobs.py` is not there.")
+        return
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.tasks import run_tasks
+
+    lines = [
+        "mrn,family_name,given_name,date_of_birth,sex,scan_date,manufacturer,device_serial,"
+        "site,side,bmd,t_score"
+    ]
+    for number in range(UPLOAD_ROWS):
+        lines.append(
+            f"UPL-{number:06d},Okoro,Ada,1950-02-03,female,2024-05-06,hologic,{IMPORT_SERIAL},"
+            "lumbar_spine,,0.850,-1.9"
+        )
+    data = "\r\n".join(lines).encode()
+    alice = client_for(subjects["alice"])
+    started = time.perf_counter()
+    file = SimpleUploadedFile("bench.csv", data, content_type="text/csv")
+    response = alice.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
+    upload = time.perf_counter() - started
+    assert response.status_code == 302, response.content[:500]
+    page = response["Location"]
+    waiting = timings(alice, page, repeat=5)
+    assert "Waiting for a background worker" in alice.get(page).content.decode()
+    started = time.perf_counter()
+    run_tasks()
+    check = time.perf_counter() - started
+    preview = alice.get(page).content.decode()
+    assert f"Import {UPLOAD_ROWS:,} measurements" in preview
+    size = f"{len(data) / 1e6:.1f} MB"
+    results.rows += [
+        Row(
+            f"CSV import of {UPLOAD_ROWS:,} rows ({size}): the upload's request",
+            [upload],
+            target="s:2",
+            page=False,
+        ),
+        Row("CSV import: its progress page while it waits", waiting, page=False),
+        Row(f"CSV import of {UPLOAD_ROWS:,} rows: the check, in a worker", [check], page=False),
+    ]

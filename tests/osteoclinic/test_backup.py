@@ -24,8 +24,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from osteoclinic import demo
+from outbox.services import message_enqueue
 from patients.models import Patient
-from scans.models import Device
+from scans.import_jobs import pack
+from scans.models import Device, ImportJob
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
@@ -115,6 +117,17 @@ def clinic(db, client, django_capture_on_commit_callbacks):
         change_message="Changed email.",
     )
     alice.user_permissions.add(Permission.objects.get(codename="view_logentry"))
+    # An email waiting in the outbox, and an upload that was checked.
+    message_enqueue(kind="email", recipient="paula@example.org", body="Your scan is due.")
+    ImportJob.objects.create(
+        created_by=alice,
+        filename="scans.csv",
+        size=4,
+        date_format="iso",
+        data=pack("mrn\n"),
+        stage="checked",
+        counts={"rows": 0},
+    )
 
 
 def records(path: Path) -> list[str]:

@@ -5,12 +5,12 @@ import datetime
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from scans.models import Device, DexaScan, SiteMeasurement
 from tests.conftest import make_patient
+from tests.scans.test_import_pages import confirm, preview
 
 
 @pytest.fixture
@@ -151,14 +151,10 @@ def test_an_export_reimports_to_the_same_measurements(client, alice, clinic):
     SiteMeasurement.objects.all().delete()
     DexaScan.objects.all().delete()
 
-    file = SimpleUploadedFile("export.csv", exported.encode("utf-8"), content_type="text/csv")
-    client.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
-    preview = client.get(reverse("scans:import_preview"))
-    counts = preview.context["counts"]
+    counts = preview(client, exported, name="export.csv").context["counts"]
     assert (counts.errors, counts.conflicts, counts.new_measurements) == (0, 0, 7)
     assert (counts.new_patients, counts.new_devices, counts.new_scans) == (0, 0, 3)
-    token = client.session["scans_import"]["token"]
-    client.post(reverse("scans:import_confirm"), {"token": token, "results": "new"})
+    confirm(client)
 
     assert measurement_set() == before
 
@@ -169,14 +165,9 @@ def test_an_export_of_patients_new_to_another_clinic_recreates_them(client, alic
     # The same file read by a clinic that has never seen these patients or scanners.
     renamed = exported.replace("MRN-PAULA", "MRN-PAULA-2").replace("MRN-PETE", "MRN-PETE-2")
     renamed = renamed.replace("HZ-100", "HZ-200").replace("LU-7", "LU-8")
-    file = SimpleUploadedFile("export.csv", renamed.encode("utf-8"), content_type="text/csv")
-    client.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
-    counts = client.get(reverse("scans:import_preview")).context["counts"]
+    counts = preview(client, renamed, name="export.csv").context["counts"]
     assert (counts.new_patients, counts.new_devices, counts.new_scans) == (2, 2, 3)
-    client.post(
-        reverse("scans:import_confirm"),
-        {"token": client.session["scans_import"]["token"], "results": "new"},
-    )
+    confirm(client)
 
     def without_mrn_and_serial(rows):
         return {(date, maker, *rest) for _mrn, date, maker, _serial, *rest in rows}
@@ -197,9 +188,7 @@ def test_a_name_that_looks_like_a_formula_is_defused_and_still_round_trips(clien
     [row] = rows_of(text)
     assert (row["family_name"], row["given_name"]) == ("'=HYPERLINK(1)", "'+Eve")
 
-    file = SimpleUploadedFile("evil.csv", text.encode("utf-8"), content_type="text/csv")
-    client.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
-    counts = client.get(reverse("scans:import_preview")).context["counts"]
+    counts = preview(client, text, name="evil.csv").context["counts"]
     assert (counts.unchanged, counts.conflicts, counts.errors) == (1, 0, 0)
 
 

@@ -1,6 +1,7 @@
 """`manage.py import_scans FILE`: a dry run that writes nothing unless given --commit."""
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -39,9 +40,10 @@ def test_without_commit_it_reports_and_writes_nothing(tmp_path, db):
     assert "Errors: 3." in output
     assert "Row 2 (error) t_score: −12.0 is outside −8.0…+6.0 — check the report." in output
     assert "Nothing was written. Run again with --commit to import." in output
-    # Progress every 1,000 rows, and at the end.
-    assert "  read 1,000 of 2,500 rows" in output and "  read 2,000 of 2,500 rows" in output
-    assert "  checked 2,500 of 2,500 rows" in output
+    # A progress bar for each stage, ending full.
+    assert re.search(r"\r  read +100% \|#{30}\| 2500 of 2500 rows", output)
+    assert re.search(r"\r  checked +100% \|#{30}\| 2500 of 2500 rows", output)
+    assert "\r  written" not in output
     assert Patient.objects.count() == 0 and SiteMeasurement.objects.count() == 0
 
 
@@ -49,7 +51,8 @@ def test_with_commit_it_imports_and_a_second_run_changes_nothing(tmp_path, db):
     path = bulk_file(tmp_path, 20, bad_every=7, dates="dmy")
     rejects = tmp_path / "rejected.csv"
     output = run(str(path), "--date-format", "dmy", "--commit", "--rejects", str(rejects))
-    assert output.startswith("  read 20 of 20 rows")
+    assert output.startswith("\r  read ")
+    assert re.search(r"\r  written +100% \|#{30}\| 17 of 17 rows", output)
     assert "Imported: 17 new patients, 1 new scanners, 17 new scans (drafts)" in output
     assert SiteMeasurement.objects.count() == 17
     assert set(DexaScan.objects.values_list("status", flat=True)) == {"draft"}

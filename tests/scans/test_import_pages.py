@@ -9,9 +9,11 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from patients.models import Patient
-from scans.models import Device, DexaScan, PatientStatus, SiteMeasurement
+from scans.models import Device, DexaScan, ImportJob, PatientStatus, SiteMeasurement
+from tests.tasks import run_tasks
 
 HEADER = (
     "mrn,family_name,given_name,date_of_birth,sex,scan_date,manufacturer,device_serial,"
@@ -53,16 +55,28 @@ def upload(client, content, *, date_format="iso", name="scans.csv"):
     return client.post(reverse("scans:import"), {"file": file, "date_format": date_format})
 
 
+def latest_job() -> ImportJob:
+    return ImportJob.objects.order_by("-pk").first()
+
+
+def job_url(name="scans:import_job") -> str:
+    return reverse(name, args=[latest_job().pk])
+
+
 def preview(client, content, **options):
+    """Upload, let a worker run the dry run, and open the upload's page."""
     response = upload(client, content, **options)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == reverse("scans:import_preview")
+    assert response["Location"] == job_url()
+    run_tasks()
     return client.get(response["Location"])
 
 
 def confirm(client, results="new"):
-    token = client.session["scans_import"]["token"]
-    return client.post(reverse("scans:import_confirm"), {"token": token, "results": results})
+    """Confirm the latest upload with the answer to "what results", and let a worker import."""
+    response = client.post(job_url("scans:import_confirm"), {"results": results})
+    run_tasks()
+    return response
 
 
 def problems_of(response) -> dict[int, list[tuple[str, str]]]:
@@ -202,7 +216,7 @@ def test_a_file_without_the_needed_columns_is_refused_on_the_upload_page(alice_c
     assert response.status_code == 200
     message = response.context["form"].errors["file"][0]
     assert "it lacks manufacturer, device_serial, site, bmd, t_score" in message
-    assert "scans_import" not in alice_client.session
+    assert not ImportJob.objects.exists()
 
 
 def test_a_thousand_rows_with_ten_bad_ones_import_990_only_after_confirmation(
@@ -252,9 +266,9 @@ def test_a_thousand_rows_with_ten_bad_ones_import_990_only_after_confirmation(
     # The stored reading followed the import (announced on commit): drafts feed none of it.
     assert PatientStatus.objects.filter(patient__mrn__startswith="BULK-").count() == 200
     assert PatientStatus.objects.filter(latest_scan__isnull=False).count() == 0
-    result = alice_client.get(reverse("scans:import_preview"))
+    result = alice_client.get(job_url())
     assert "Import done" in result.content.decode()
-    assert result.context["pending"]["result"]["new_measurements"] == 990
+    assert result.context["counts"].new_measurements == 990
 
     # The same file again changes nothing: everything is already there.
     again = preview(alice_client, text)
@@ -277,8 +291,9 @@ def test_the_preview_of_a_thousand_rows_uses_a_bounded_number_of_queries(
     ]
     rows += [{**PAULA_ROW, "scan_date": "2023-03-03"} for _ in range(10)]
     upload(alice_client, csv_text(*rows))
+    run_tasks()
     with django_assert_max_num_queries(10):
-        page = alice_client.get(reverse("scans:import_preview"))
+        page = alice_client.get(job_url())
     assert page.context["counts"].rows == 1000
 
 
@@ -320,7 +335,7 @@ def test_the_rejected_rows_file_holds_exactly_the_bad_rows_with_an_error_column(
         {**PAULA_ROW, "site": "total_hip", "side": "right"},
     )
     preview(alice_client, text)
-    response = alice_client.get(reverse("scans:import_rejects"))
+    response = alice_client.get(job_url("scans:import_rejects"))
     assert response["Content-Disposition"] == 'attachment; filename="scans-rejected.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(row["t_score"], row["bmd"]) for row in rows] == [("-12.0", "0.812"), ("-2.7", "0.815")]
@@ -381,7 +396,7 @@ def test_a_five_megabyte_binary_file_gets_a_clear_error(alice_client):
     assert response.status_code == 200
     [message] = response.context["form"].errors["file"]
     assert message.startswith("The file is not UTF-8 text")
-    assert "scans_import" not in alice_client.session
+    assert not ImportJob.objects.exists()
 
 
 def test_a_five_megabyte_text_file_that_is_not_a_csv_gets_a_clear_error(alice_client):
@@ -407,19 +422,26 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(alice_client, sett
     assert "the limit is 1000" in message and "Split it into smaller files" in message
 
 
-def test_a_stale_confirmation_imports_nothing(alice_client, paula):
+def test_a_second_confirmation_imports_nothing_more(alice_client, paula):
     preview(alice_client, csv_text(PAULA_ROW))
-    response = alice_client.post(reverse("scans:import_confirm"), {"token": "guessed"})
+    confirm(alice_client)
+    assert SiteMeasurement.objects.count() == 1
+    response = confirm(alice_client)  # the button pressed again, or an old tab
     assert response.status_code == 302
-    assert SiteMeasurement.objects.count() == 0
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "This file is not waiting for a confirmation" in page and "Import done" in page
+    imports = DBTaskResult.objects.filter(task_path="scans.tasks.run_import")
+    assert imports.count() == 1
 
 
 def test_discarding_the_file_forgets_it(alice_client, paula):
     preview(alice_client, csv_text(PAULA_ROW))
-    response = alice_client.post(reverse("scans:import_cancel"))
+    page = job_url()
+    response = alice_client.post(job_url("scans:import_cancel"))
     assert response["Location"] == reverse("scans:import")
-    assert "scans_import" not in alice_client.session
-    assert alice_client.get(reverse("scans:import_preview"))["Location"] == reverse("scans:import")
+    assert latest_job().stage == "discarded" and bytes(latest_job().data) == b""
+    assert alice_client.get(page)["Location"] == reverse("scans:import")
+    assert SiteMeasurement.objects.count() == 0
 
 
 @pytest.mark.parametrize("who", ["paula", "eddie"])

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from scans.importers import ImportFileError, import_commit
 from scans.models import DexaScan, PatientStatus, SiteMeasurement
-from tests.scans.test_import_pages import NEW_ROW, confirm, csv_text, preview
+from tests.scans.test_import_pages import NEW_ROW, confirm, csv_text, job_url, preview
 
 ROWS = (
     {**NEW_ROW, "scan_date": "2020-05-06", "bmd": "0.900", "t_score": "-1.4"},
@@ -36,8 +36,7 @@ def test_confirming_without_an_answer_says_so_beside_the_question_and_imports_no
     alice_client,
 ):
     preview(alice_client, csv_text(*ROWS))
-    token = alice_client.session["scans_import"]["token"]
-    response = alice_client.post(reverse("scans:import_confirm"), {"token": token})
+    response = alice_client.post(job_url("scans:import_confirm"))
     assert response.status_code == 200
     page = response.content.decode()
     start = page.index("What results does this file hold?")
@@ -83,7 +82,7 @@ def test_past_results_are_released_with_who_decided_and_when(
     status = PatientStatus.objects.get(patient__mrn="MRN-NEW-1")
     assert (status.latest_scan_date, status.category) == (datetime.date(2024, 5, 6), "osteoporosis")
     assert status.significant_loss
-    done = alice_client.get(reverse("scans:import_preview")).content.decode()
+    done = alice_client.get(job_url()).content.decode()
     assert "Scans added (released: past results already reported)" in done
     assert "recorded as decided by alice" in done
     scan_page = alice_client.get(scans[0].get_absolute_url()).content.decode()

@@ -18,8 +18,10 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 # - content types and permissions are rebuilt by `migrate` for the code that runs, and are
 #   referred to by natural key ("patients", "patient") in the file, never by id;
 # - sessions: a restore signs everyone out rather than bring back old sign-ins;
-# - django-axes' sign-in attempts: lockout state that expires within minutes.
-EXCLUDED = ("contenttypes", "auth.Permission", "sessions", "axes")
+# - django-axes' sign-in attempts: lockout state that expires within minutes;
+# - background tasks, workers' signs of life and daily runs: restored tasks would run again;
+#   the outbox's messages are kept, and its waiting ones are enqueued again by the workers.
+EXCLUDED = ("contenttypes", "auth.Permission", "sessions", "axes", "django_tasks_database", "jobs")
 
 
 def backed_up_models() -> list:

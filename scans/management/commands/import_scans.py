@@ -5,6 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
+from tqdm import tqdm
 
 from patients.access import is_clinician
 from scans import importers
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, date_format, commit, rejects, past_results, **options):
+        self.bars = {}
         path = Path(file)
         decider = self.clinician(past_results) if past_results else None
         try:
@@ -78,7 +80,21 @@ class Command(BaseCommand):
         return user
 
     def progress(self, stage: str, done: int, total: int) -> None:
-        self.stdout.write(f"  {stage} {done:,} of {total:,} rows")
+        # One bar per stage (rows read, checked, written), redrawn in place on a terminal.
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(
+                total=total,
+                desc=f"  {stage:<7}",
+                bar_format="{desc} {percentage:3.0f}% |{bar:30}| {n_fmt} of {total_fmt} rows "
+                "[{elapsed}]",
+                # The command's own stream: call_command(stdout=...) captures the bars too.
+                file=self.stdout._out,
+                mininterval=0.2,
+            )
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     def report(self, plan: importers.ImportPlan, *, committed: bool, past: bool = False) -> None:
         counts = plan.counts

@@ -22,7 +22,7 @@ def fill_author_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0010_device_version_visible_identifiers'),
+        ('scans', '0011_import_job'),
     ]
 
     operations = [

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.clinical_admin import ClinicalRecordAdmin
 from patients.concurrency import EditGuardAdminMixin
 
 from .forms import EducationPageForm
@@ -213,7 +214,7 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(PatientEducation)
-class PatientEducationAdmin(SimpleHistoryAdmin):
+class PatientEducationAdmin(ClinicalRecordAdmin):
     """Patient data: for superusers only, never for editors (even if given permissions)."""
 
     list_display = ("page", "patient", "source", "finding_code", "status", "first_viewed_at")

@@ -22,6 +22,18 @@ class EducationConfig(AppConfig):
     verbose_name = "Education"
 
     def ready(self):
+        from patients.history import history_source_register
         from patients.signals import record_changed
+
+        from .models import PatientEducation
+
+        # The pages attached to a patient, and detached, are in their change history.
+        history_source_register(
+            "education",
+            PatientEducation,
+            "patient_id",
+            related=("page",),
+            label=lambda version: f"Education page “{version.page.title}”",
+        )
 
         record_changed.connect(sync_on_record_change, dispatch_uid="education_sync_on_change")

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from simple_history.models import HistoricalRecords
 
+from patients.authorship import AuthoredHistory
 from patients.models import Patient
 
 from .rendering import render_markdown
@@ -72,7 +73,7 @@ class EducationPage(models.Model):
     review_due = models.DateField("review due", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EducationPageQuerySet.as_manager()
 
@@ -150,7 +151,7 @@ class PatientEducation(models.Model):
         max_length=20, choices=AttachmentStatus.choices, default=AttachmentStatus.INDICATED
     )
     note = models.TextField(blank=True, help_text="The clinician's note; not shown to the patient.")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = PatientEducationQuerySet.as_manager()
 

@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
+from patients.audit import records_access
+from patients.models import AccessAction
 
 from .forms import AttachForm, DetachForm
 from .models import PatientEducation
@@ -21,6 +23,7 @@ def _first_error(form) -> str:
     return next(iter(form.errors.values()))[0]
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @require_POST
 def attach(request, pk):
@@ -41,6 +44,7 @@ def attach(request, pk):
     return _back_to_record(patient)
 
 
+@records_access(AccessAction.FORM, PatientEducation)
 @clinician_required
 @require_POST
 def detach(request, pk):

@@ -1,6 +1,5 @@
 """The KPI report of a period: the episodes read in one query, the arithmetic in liaison.kpis."""
 
-import csv
 import datetime
 import functools
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from patients import epochs
+from patients.csvfile import csv_lines
 from patients.models import Fracture
 from patients.versions import newest, read, select
 from scans.importers import FORMULA_STARTS
@@ -142,17 +142,9 @@ def _row(result: kpis.Result, month: str) -> list[str]:
     ]
 
 
-class _Line:
-    def write(self, text: str) -> str:
-        return text
-
-
 def report_csv_lines(report: Report) -> Iterator[str]:
     """The report as CSV: each KPI over the period ("all"), then month by month."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(COLUMNS)
-    for result in report.results:
-        yield writer.writerow(_row(result, "all"))
+    rows = [_row(result, "all") for result in report.results]
     for month, results in report.months.items():
-        for result in results:
-            yield writer.writerow(_row(result, f"{month:%Y-%m}"))
+        rows += [_row(result, f"{month:%Y-%m}") for result in results]
+    return csv_lines(COLUMNS, rows)  # the site's one CSV writer

@@ -14,7 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 
 from patients.access import clinician_required, patient_for_request
-from patients.audit import log_access
+from patients.audit import records_access
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
 from scans.trends import svg_response
@@ -38,10 +38,10 @@ def _episode_for_request(request, pk, *, valid_only=True) -> Episode:
     return episode
 
 
+@records_access(AccessAction.RECORD)
 @clinician_required
 def episode_create(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.RECORD)
     initial = {"identified_on": datetime.date.today()}
     if fracture := request.GET.get("fracture"):
         initial["fracture"] = fracture
@@ -67,10 +67,10 @@ def episode_create(request, pk):
     return render(request, "liaison/episode_form.html", context)
 
 
+@records_access(AccessAction.RECORD, Episode)
 @clinician_required
 def episode_detail(request, pk):
     episode = _episode_for_request(request, pk, valid_only=False)
-    log_access(request, episode.patient, AccessAction.RECORD)
     today = datetime.date.today()
     context = {
         "episode": episode,
@@ -103,13 +103,13 @@ def _versions(episode: Episode) -> list[dict]:
     return versions[:HISTORY_SHOWN]
 
 
+@records_access(AccessAction.RECORD, Episode)
 @clinician_required
 def episode_step(request, pk, step):
     form_class = STEPS.get(step)
     if form_class is None:
         raise Http404("No such step.")
     episode = _episode_for_request(request, pk)
-    log_access(request, episode.patient, AccessAction.RECORD)
     form = form_class(_posted(request), instance=episode)
     saved = request.method == "POST" and form.is_valid() and services.episode_step_record(form=form)
     if saved:
@@ -119,10 +119,10 @@ def episode_step(request, pk, step):
     return render(request, "liaison/episode_step.html", context)
 
 
+@records_access(AccessAction.RECORD, Episode)
 @clinician_required
 def episode_error(request, pk):
     episode = _episode_for_request(request, pk)
-    log_access(request, episode.patient, AccessAction.RECORD)
     form = EnteredInErrorForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.episode_mark_error(episode=episode, reason=form.cleaned_data["reason"])

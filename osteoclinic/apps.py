@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, served by our site (osteoclinic/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; OsteoclinicConfig stays this app's config
+    default_site = "osteoclinic.admin_site.ClinicAdminSite"
 
 
 class OsteoclinicConfig(AppConfig):

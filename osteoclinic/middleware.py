@@ -1,4 +1,4 @@
-"""Site-wide protections: security headers and the staff idle timeout."""
+"""Site-wide protections: security headers, no stored copies, and the staff idle timeout."""
 
 import time
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.utils.cache import patch_cache_control
 
 from patients.access import Role, role_of
 
@@ -35,6 +36,10 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Our pages may show patient data (an invitation page too, before sign-in): no browser
+        # or proxy keeps a copy, so a shared clinic computer cannot show one again after
+        # sign-out (Back, history). Static files are answered before this, and cached.
+        patch_cache_control(response, no_store=True, private=True)
         return response
 
 

@@ -15,9 +15,10 @@ from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
 from patients import epochs
 from patients.access import patient_required
-from patients.audit import log_access
+from patients.access_report import patient_access_groups
+from patients.audit import records_access
 from patients.forms import SymptomReportForm
-from patients.models import AccessAction, AccessLogEntry, ReportSource, SymptomReport
+from patients.models import AccessAction, ReportSource, SymptomReport
 from patients.services import symptom_report_record
 from patients.submissions import once_per_token, submission_save
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
@@ -35,9 +36,9 @@ def _released(patient) -> dict:
     return load_record(patient, released_only=True)
 
 
+@records_access(AccessAction.PORTAL, None)
 @patient_required
 def home(request, patient):
-    log_access(request, patient, AccessAction.PORTAL)
     # What the released record shows is cached under the record's version; the education
     # pages (their "new" marks change as they are read) are read on every request.
     key = ("portal", patient.pk, datetime.date.today(), scan_intervals())
@@ -100,6 +101,7 @@ def _attachments(patient):
     )
 
 
+@records_access(AccessAction.EDUCATION, PatientEducation)
 @patient_required
 def education_page(request, patient, pk):
     """One attached page; the first view is recorded for the clinician."""
@@ -108,14 +110,15 @@ def education_page(request, patient, pk):
     return render(request, "osteoclinic/portal_education.html", {"attachment": attachment})
 
 
+@records_access(AccessAction.CHART, None)
 @patient_required
 def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    log_access(request, patient, AccessAction.CHART)
     return trends.patient_chart_response(request, patient, kind)
 
 
+@records_access(AccessAction.DIARY, None)
 @patient_required
 @once_per_token
 def symptoms(request, patient):
@@ -144,6 +147,7 @@ def symptoms(request, patient):
     return render(request, "osteoclinic/portal_symptoms.html", context)
 
 
+@records_access(AccessAction.DIARY, None)
 @patient_required
 def pain_chart(request, patient):
     reports = SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH]
@@ -153,11 +157,9 @@ def pain_chart(request, patient):
     return trends.svg_response(request, "pain", points, lambda: charts.pain_chart(points))
 
 
-ACCESS_LOG_LENGTH = 100
-
-
+@records_access(AccessAction.PORTAL, None)
 @patient_required
 def access_log(request, patient):
-    """Who has looked at my record: the latest entries of the access log."""
-    entries = AccessLogEntry.objects.filter(patient=patient)[:ACCESS_LOG_LENGTH]
-    return render(request, "osteoclinic/portal_access_log.html", {"entries": entries})
+    """Who has looked at my record: by person, day and what was seen; my own views apart."""
+    others, own = patient_access_groups(patient, request.user)
+    return render(request, "osteoclinic/portal_access_log.html", {"others": others, "own": own})

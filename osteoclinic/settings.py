@@ -74,7 +74,8 @@ CODE_VERSION = os.environ.get("CODE_VERSION") or code_digest(
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site: "view on site" answers 404 to whoever may not see it.
+    "osteoclinic.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -125,6 +126,8 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Sign-in audit rows are kept this long, then removed by `manage.py prune_signin_audit` only.
+SIGNIN_AUDIT_RETENTION_DAYS = env_int("SIGNIN_AUDIT_RETENTION_DAYS", 365)
 # Proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
 # The lockout and the access log take the client's address from the entry the first of them
 # added; left at 0 behind a proxy, every client has the proxy's address.
@@ -201,7 +204,7 @@ TASKS = {
 # stopped, and its running task as failed.
 WORKER_CLOCK_SECONDS = env_int("WORKER_CLOCK_SECONDS", 30)
 # Management commands run once a day by the workers (no cron needed).
-DAILY_JOBS = ["sync_education", "refresh_status"]
+DAILY_JOBS = ["sync_education", "refresh_status", "prune_signin_audit"]
 # Called by every worker's clock on each tick, with the time (`now=`).
 WORKER_CLOCK_HOOKS = ["outbox.services.outbox_requeue_due"]
 # The daily jobs run once each local day, from this hour on (with no worker then, at the next

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from jobs.overview import waiting_notice
 from patients.access import Role, clinician_required, patient_for_request, role_of
-from patients.audit import log_access
+from patients.audit import records_access
 from patients.models import AccessAction, Patient
 
 from . import fragments, record, worklist
@@ -38,10 +38,10 @@ def home(request):
     return render(request, "osteoclinic/home_no_role.html", status=403)
 
 
+@records_access(AccessAction.RECORD)
 @clinician_required
 def patient_record(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.RECORD)
     return render(request, "osteoclinic/patient_record.html", record.page_context(request, patient))
 
 
@@ -66,10 +66,10 @@ def patient_list(request):
     return render(request, "osteoclinic/patient_list.html", {"part": part})
 
 
+@records_access(AccessAction.SUMMARY)
 @clinician_required
 def patient_summary(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.SUMMARY)
     context = record.record_context(patient)
     context["today"] = datetime.date.today()
     return render(request, "osteoclinic/patient_summary.html", context)

@@ -90,6 +90,7 @@ def patient_for_request(request, pk, queryset=None) -> Patient:
     patient = get_object_or_404(queryset if queryset is not None else Patient.objects, pk=pk)
     if not can_see_patient(request.user, patient):
         raise Http404("No such patient.")
+    request._access_patient = patient  # the patient the access log writes (patients.audit)
     return patient
 
 
@@ -117,6 +118,7 @@ def patient_required(view):
         patient = own_patient(request.user)
         if patient is None:
             raise Http404("No patient record is linked to this account.")
+        request._access_patient = patient
         return view(request, patient, *args, **kwargs)
 
     return wrapper

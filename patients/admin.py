@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db import models
-from simple_history.admin import SimpleHistoryAdmin
 
+from .access_report import access_log_csv_response
+from .authorship import user_has_authored
+from .clinical_admin import ClinicalRecordAdmin
 from .concurrency import EditGuardAdminMixin
 from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from .numbers import ADMIN_NUMBER_OVERRIDES
@@ -12,7 +16,9 @@ NUMBERS = {models.DecimalField: ADMIN_NUMBER_OVERRIDES}
 
 
 @admin.register(Patient)
-class PatientAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+class PatientAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
+    patient_path = "pk"
+
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "menopause")
@@ -20,7 +26,7 @@ class PatientAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Fracture)
-class FractureAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+class FractureAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = (
         "patient",
         "date",
@@ -39,7 +45,7 @@ class FractureAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(HeightMeasurement)
-class HeightMeasurementAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+class HeightMeasurementAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = ("patient", "date", "cm", "measured", "entered_in_error")
     formfield_overrides = NUMBERS
     list_filter = ("measured", "entered_in_error")
@@ -50,7 +56,7 @@ class HeightMeasurementAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+class TreatmentAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     list_display = ("patient", "name", "drug_class", "start", "stop", "entered_in_error")
     list_filter = ("drug_class", "entered_in_error")
     list_select_related = ("patient",)
@@ -61,13 +67,24 @@ class TreatmentAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(AccessLogEntry)
 class AccessLogAdmin(admin.ModelAdmin):
-    """Superusers read the access log; nobody edits or deletes it."""
+    """Superusers read the access log, filter it and download it; nobody edits or deletes it."""
 
-    list_display = ("at", "username", "role", "patient", "action", "path", "ip_address")
-    list_filter = ("action", "role")
-    search_fields = ("username", "patient__mrn", "patient__family_name")
+    list_display = (
+        "at",
+        "username",
+        "user_full_name",
+        "role",
+        "patient",
+        "action",
+        "outcome",
+        "path",
+        "ip_address",
+    )
+    list_filter = ("outcome", "action", "role")
+    search_fields = ("username", "user_full_name", "patient__mrn", "patient__family_name")
     date_hierarchy = "at"
     list_select_related = ("patient",)
+    actions = ["download_csv"]
 
     def has_module_permission(self, request):
         return request.user.is_superuser
@@ -84,10 +101,42 @@ class AccessLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.action(description="Download the selected entries as CSV")
+    def download_csv(self, request, queryset):
+        return access_log_csv_response(queryset.select_related("patient"))
+
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(SimpleHistoryAdmin):
+class SymptomReportAdmin(ClinicalRecordAdmin):
     list_display = ("reported_at", "patient", "pain", "source", "red_flags", "acknowledged_at")
     list_filter = ("source", "entered_in_error")
     search_fields = PATIENT_SEARCH
     raw_id_fields = ("patient",)
+
+
+class ClinicUserAdmin(UserAdmin):
+    """Users who have made changes or looked at records are deactivated, never deleted."""
+
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and user_has_authored(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Deactivate the selected users (their name stays on their work)")
+    def deactivate(self, request, queryset):
+        users = list(queryset.filter(is_active=True))
+        for user in users:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        self.message_user(request, f"Deactivated {len(users)} user(s); they can no longer sign in.")
+
+
+admin.site.unregister(User)
+admin.site.register(User, ClinicUserAdmin)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .authorship import AuthoredHistory
 from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry
 from .validators import visible_characters
 
@@ -101,7 +102,7 @@ class Patient(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = PatientQuerySet.as_manager()
 
@@ -254,7 +255,7 @@ class Fracture(EnteredInError):
     notes = models.TextField(blank=True)
     # The version an edit form opened (patients.concurrency).
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 
@@ -310,7 +311,7 @@ class HeightMeasurement(EnteredInError):
         help_text="Untick for a self-reported height, such as the tallest as a young adult.",
     )
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 
@@ -361,7 +362,7 @@ class Treatment(EnteredInError):
     )
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = TreatmentQuerySet.as_manager()
 
@@ -427,7 +428,7 @@ class SymptomReport(EnteredInError):
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = SymptomReportQuerySet.as_manager()
 
@@ -499,6 +500,16 @@ class AccessAction(models.TextChoices):
     HISTORY = "history", "Change history"
     EXPORT = "export", "Export"
     PORTAL = "portal", "Portal"
+    FORM = "form", "Form or change"
+    DIARY = "diary", "Symptom diary"
+    EDUCATION = "education", "Education page"
+    ADMIN = "admin", "Administration page"
+
+
+class AccessOutcome(models.TextChoices):
+    SHOWN = "shown", "Shown"
+    # A signed-in user asked for a patient's URL and was answered "not found" or "forbidden".
+    REFUSED = "refused", "Refused"
 
 
 class AccessLogEntry(models.Model):
@@ -510,9 +521,13 @@ class AccessLogEntry(models.Model):
     )
     # Kept as text too: the entry must still say who it was if the account is removed.
     username = models.CharField(max_length=150)
+    user_full_name = models.CharField("name", max_length=300, blank=True)
     role = models.CharField(max_length=20)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_log")
     action = models.CharField(max_length=10, choices=AccessAction.choices)
+    outcome = models.CharField(
+        max_length=10, choices=AccessOutcome.choices, default=AccessOutcome.SHOWN
+    )
     path = models.CharField(max_length=300)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import clinician_required, patient_for_request
-from .audit import log_access
+from .audit import records_access
 from .concurrency import changed_since_opened
 from .forms import (
     ClinicianSymptomReportForm,
@@ -26,6 +26,7 @@ from .forms import (
     PatientForm,
     TreatmentForm,
 )
+from .history import HISTORY_SOURCES, record_label
 from .models import (
     AccessAction,
     Fracture,
@@ -71,6 +72,7 @@ def patient_create(request):
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def patient_edit(request, pk):
@@ -144,6 +146,7 @@ def _record_error(request, kind: RecordKind, record):
     return render(request, "patients/record_error.html", context)
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def fracture_create(request, pk):
@@ -151,6 +154,7 @@ def fracture_create(request, pk):
     return _record_form(request, FRACTURE, Fracture(patient=patient), "Fracture added.")
 
 
+@records_access(AccessAction.FORM, Fracture, "fracture_pk")
 @clinician_required
 @once_per_token
 def fracture_edit(request, fracture_pk):
@@ -158,12 +162,14 @@ def fracture_edit(request, fracture_pk):
     return _record_form(request, FRACTURE, fracture, "Fracture saved.")
 
 
+@records_access(AccessAction.FORM, Fracture, "fracture_pk")
 @clinician_required
 def fracture_error(request, fracture_pk):
     fracture = _record_for_request(request, FRACTURE, fracture_pk)
     return _record_error(request, FRACTURE, fracture)
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def height_create(request, pk):
@@ -171,6 +177,7 @@ def height_create(request, pk):
     return _record_form(request, HEIGHT, HeightMeasurement(patient=patient), "Height added.")
 
 
+@records_access(AccessAction.FORM, HeightMeasurement, "height_pk")
 @clinician_required
 @once_per_token
 def height_edit(request, height_pk):
@@ -178,12 +185,14 @@ def height_edit(request, height_pk):
     return _record_form(request, HEIGHT, height, "Height saved.")
 
 
+@records_access(AccessAction.FORM, HeightMeasurement, "height_pk")
 @clinician_required
 def height_error(request, height_pk):
     height = _record_for_request(request, HEIGHT, height_pk)
     return _record_error(request, HEIGHT, height)
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def treatment_create(request, pk):
@@ -191,6 +200,7 @@ def treatment_create(request, pk):
     return _record_form(request, TREATMENT, Treatment(patient=patient), "Treatment added.")
 
 
+@records_access(AccessAction.FORM, Treatment, "treatment_pk")
 @clinician_required
 @once_per_token
 def treatment_edit(request, treatment_pk):
@@ -198,6 +208,7 @@ def treatment_edit(request, treatment_pk):
     return _record_form(request, TREATMENT, treatment, "Treatment saved.")
 
 
+@records_access(AccessAction.FORM, Treatment, "treatment_pk")
 @clinician_required
 def treatment_error(request, treatment_pk):
     treatment = _record_for_request(request, TREATMENT, treatment_pk)
@@ -207,10 +218,10 @@ def treatment_error(request, treatment_pk):
 # --- History ---------------------------------------------------------------------------------
 
 
+@records_access(AccessAction.HISTORY)
 @clinician_required
 def patient_history(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.HISTORY)
     entries = _history_entries(patient)
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _describe(page.object_list)
@@ -218,23 +229,14 @@ def patient_history(request, pk):
     return render(request, "patients/patient_history.html", context)
 
 
-# Each source of history: the model and the lookup that ties its rows to the patient.
-HISTORY_SOURCES = {
-    "patient": (Patient, "id"),
-    "fracture": (Fracture, "patient_id"),
-    "height": (HeightMeasurement, "patient_id"),
-    "treatment": (Treatment, "patient_id"),
-}
-
-
 def _history_entries(patient):
     """(history_id, history_date, kind) of every version, newest first, as one query."""
     parts = [
-        model.history.filter(**{lookup: patient.pk})
+        source.model.history.filter(**{source.lookup: patient.pk})
         .annotate(kind=Value(kind, output_field=models.CharField()))
         .values_list("history_id", "history_date", "kind")
         .order_by()  # the historical models' own ordering is not allowed inside a UNION
-        for kind, (model, lookup) in HISTORY_SOURCES.items()
+        for kind, source in HISTORY_SOURCES.items()
     ]
     return parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
 
@@ -262,14 +264,14 @@ def _describe(rows) -> list[HistoryEntry]:
         ids_by_kind.setdefault(kind, []).append(history_id)
     versions = {}
     for kind, ids in ids_by_kind.items():
-        model = HISTORY_SOURCES[kind][0]
+        model = HISTORY_SOURCES[kind].model
         earlier = model.history.filter(id=OuterRef("id")).filter(
             Q(history_date__lt=OuterRef("history_date"))
             | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
         )
         page_versions = list(
             model.history.filter(history_id__in=ids)
-            .select_related("history_user")
+            .select_related("history_user", *HISTORY_SOURCES[kind].related)
             .annotate(
                 previous_id=Subquery(
                     earlier.order_by("-history_date", "-history_id").values("history_id")[:1]
@@ -287,8 +289,8 @@ ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
 def _entry(kind: str, version, previous) -> HistoryEntry:
-    model = HISTORY_SOURCES[kind][0]
-    record = "Patient details" if kind == "patient" else str(version.instance)
+    model = HISTORY_SOURCES[kind].model
+    record = record_label(kind, version)
     changes = []
     if previous is not None and version.history_type == "~":
         delta = version.diff_against(previous)
@@ -305,7 +307,7 @@ def _entry(kind: str, version, previous) -> HistoryEntry:
     action = ACTIONS.get(version.history_type, version.history_type)
     if changes and getattr(version, "entered_in_error", False) and not previous.entered_in_error:
         action = "Marked as entered in error"
-    who = version.history_user.get_username() if version.history_user else ""
+    who = version.author  # kept as text: it outlives the account (patients.authorship)
     return HistoryEntry(version.history_date, who, record, action, changes)
 
 
@@ -324,6 +326,7 @@ def _shown(model_field, value) -> str:
 # --- Portal access ---------------------------------------------------------------------------
 
 
+@records_access(AccessAction.FORM)
 @require_POST
 @clinician_required
 @once_per_token
@@ -345,6 +348,7 @@ def portal_invite(request, pk):
     return render(request, "patients/invitation_done.html", context)
 
 
+@records_access(AccessAction.FORM)
 @require_POST
 @clinician_required
 def portal_revoke(request, pk):
@@ -381,6 +385,7 @@ def invitation_accept(request, uidb64, token):
 # --- Symptom reports (clinician side) --------------------------------------------------------
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def symptom_create(request, pk):
@@ -402,6 +407,7 @@ def symptom_create(request, pk):
     return render(request, "patients/symptomreport_form.html", {"form": form, "patient": patient})
 
 
+@records_access(AccessAction.FORM, SymptomReport, "report_pk")
 @require_POST
 @clinician_required
 def symptom_acknowledge(request, report_pk):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.clinical_admin import ClinicalRecordAdmin
 from patients.concurrency import EditGuardAdminMixin
 from patients.numbers import ADMIN_NUMBER_OVERRIDES
 
@@ -22,16 +23,18 @@ class SiteMeasurementInline(admin.TabularInline):
     model = SiteMeasurement
     extra = 0
     formfield_overrides = NUMBERS
+    can_delete = False  # a wrong value is corrected, and the history keeps the old one
 
 
 class VertebraMeasurementInline(admin.TabularInline):
     model = VertebraMeasurement
     extra = 0
     formfield_overrides = NUMBERS
+    can_delete = False  # a wrong value is corrected, and the history keeps the old one
 
 
 @admin.register(DexaScan)
-class DexaScanAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+class DexaScanAdmin(EditGuardAdminMixin, ClinicalRecordAdmin):
     edit_guard_merge = False  # its measurements are edited on the same page
     list_display = ("date", "patient", "device", "status", "entered_in_error")
     list_filter = ("status", "entered_in_error", "device__manufacturer")

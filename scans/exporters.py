@@ -1,14 +1,16 @@
 """CSV export of site measurements, in the import's own columns so that a file re-imports."""
 
-import csv
-from collections.abc import Iterable, Iterator
-from itertools import chain
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
+
+from patients.csvfile import csv_lines as write_csv_lines
 
 from .import_checks import format_checked_warnings
-from .importers import COLUMNS, FORMULA_STARTS, TEXT_COLUMNS
+from .importers import COLUMNS
 from .models import SiteMeasurement, VertebraMeasurement
 
-BYTE_ORDER_MARK = "\ufeff"  # lets Excel open the file as UTF-8; the import accepts it
+# The whole clinic's export is read and sent in chunks of this many measurements.
+CHUNK = 2000
 
 
 def valid_measurements():
@@ -27,11 +29,6 @@ def valid_vertebrae():
         .select_related("scan__patient", "scan__device")
         .order_by("scan__patient__mrn", "scan__date", "scan__device_id", "level", "pk")
     )
-
-
-def _text(value: str) -> str:
-    # A name like "=HYPERLINK(...)" must not run as a formula in a spreadsheet (OWASP).
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def _optional(value) -> str:
@@ -66,22 +63,13 @@ def measurement_row(measurement) -> list[str]:
         "checked_at": scan.checked_at.isoformat() if scan.checked_at else "",
         "checked_warnings": format_checked_warnings(scan.checked_warnings),
     }
-    return [_text(values[name]) if name in TEXT_COLUMNS else values[name] for name in COLUMNS]
+    # Names like "=HYPERLINK(...)" are made safe by the one CSV writer (patients.csvfile).
+    return [values[name] for name in COLUMNS]
 
 
-class _Line:
-    """A file-like object whose write() hands the line back, for streaming csv.writer output."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def csv_lines(measurements: Iterable[SiteMeasurement]) -> Iterator[str]:
-    """The CSV text, line by line: the header, then one line per measurement."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield BYTE_ORDER_MARK + writer.writerow(COLUMNS)
-    for measurement in measurements:
-        yield writer.writerow(measurement_row(measurement))
+def csv_lines(measurements: Iterable) -> Iterator[str]:
+    """The CSV text, line by line: the header, then one line per measurement or vertebra."""
+    return write_csv_lines(COLUMNS, (measurement_row(m) for m in measurements))
 
 
 def patient_csv(patient) -> str:
@@ -96,11 +84,17 @@ def patient_csv(patient) -> str:
     )
 
 
-def clinic_csv_lines() -> Iterator[str]:
-    """The whole clinic, streamed in chunks so memory stays flat however many scans exist."""
-    return csv_lines(
-        chain(
-            valid_measurements().iterator(chunk_size=2000),
-            valid_vertebrae().iterator(chunk_size=2000),
-        )
+def clinic_csv_lines(before_sending: Callable[[list[int]], object]) -> Iterator[str]:
+    """The whole clinic, streamed in chunks so memory stays flat however many scans exist.
+
+    `before_sending` is given the patients of each chunk before its lines are handed on, so
+    the access log names exactly the patients whose data left, and none when nothing is sent.
+    """
+    rows = chain(
+        valid_measurements().iterator(chunk_size=CHUNK),
+        valid_vertebrae().iterator(chunk_size=CHUNK),
     )
+    yield from write_csv_lines(COLUMNS, ())  # the header
+    while chunk := list(islice(rows, CHUNK)):
+        before_sending(sorted({m.scan.patient_id for m in chunk}))
+        yield "".join(write_csv_lines(None, (measurement_row(m) for m in chunk)))

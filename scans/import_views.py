@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_for_request
-from patients.audit import log_access, log_access_many
-from patients.models import AccessAction, Patient
+from patients.audit import log_access_many, records_access
+from patients.models import AccessAction
 
 from . import exporters, fhir, import_jobs, importers
 from .interpretation import record_version
@@ -243,30 +243,34 @@ def import_cancel(request, pk):
 
 @clinician_required
 def export_csv(request):
-    # The whole clinic's export is every patient's: each one's access log says so.
-    log_access_many(
-        request, Patient.objects.filter(scans__isnull=False).distinct(), AccessAction.EXPORT
-    )
-    response = StreamingHttpResponse(
-        exporters.clinic_csv_lines(), content_type="text/csv; charset=utf-8"
-    )
+    # The whole clinic's export is every patient's: each one's access log says so, written
+    # as their lines are sent. A HEAD request sends no file, so it is answered without one.
+    def before_sending(patient_ids):
+        log_access_many(request, patient_ids, AccessAction.EXPORT)
+
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(
+            exporters.clinic_csv_lines(before_sending), content_type="text/csv; charset=utf-8"
+        )
     filename = f"osteoclinic-scans-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
 
 
+@records_access(AccessAction.EXPORT)
 @clinician_required
 def export_patient_csv(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.EXPORT)
     return _csv_response(exporters.patient_csv(patient), f"{_safe_stem(patient.mrn)}-scans.csv")
 
 
+@records_access(AccessAction.EXPORT)
 @clinician_required
 def export_fhir(request, pk):
     patient = patient_for_request(request, pk)
-    log_access(request, patient, AccessAction.EXPORT)
     body = fhir.bundle_text(patient, version=record_version(patient, whole=True))
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_safe_stem(patient.mrn)}-fhir.json"'

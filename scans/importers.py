@@ -28,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from patients.authorship import author_fields
+from patients.csvfile import FORMULA_STARTS, csv_text
 from patients.models import Menopause, Patient, Sex
 from patients.numbers import NumberError, format_number, parse_number
 from patients.signals import announce_record_changed
@@ -152,7 +154,6 @@ MENOPAUSE_ALIASES: dict[str, Menopause] = {
 
 # Spreadsheets run a cell that starts with one of these as a formula; exports prefix it with
 # an apostrophe (OWASP "CSV injection"), and the import takes that apostrophe off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("mrn", "family_name", "given_name", "device_serial")
 
 
@@ -1020,6 +1021,7 @@ def import_commit(
         reason += ", past results already reported"
     history = {
         "default_user": decider,
+        "custom_historical_attrs": author_fields(decider),
         "default_change_reason": reason[:100],
         "batch_size": 500,
     }
@@ -1169,14 +1171,14 @@ def rejects_csv(plan: ImportPlan) -> str:
     """The rejected rows as they were in the file, with a last column saying what to fix."""
     header = plan.parsed.header
     keep = [index for index, name in enumerate(header.names) if column_key(name) != ERROR_COLUMN]
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=header.delimiter, lineterminator="\r\n")
-    writer.writerow([header.names[index] for index in keep] + [ERROR_COLUMN])
+    rows = []
     for row in plan.problems:
         cells = row.cells + [""] * (len(header.names) - len(row.cells))
-        writer.writerow([cells[index] for index in keep] + [row.error_text])
-    # The byte-order mark lets Excel open the file as UTF-8; the import accepts it.
-    return "\ufeff" + out.getvalue()
+        rows.append([cells[index] for index in keep] + [row.error_text])
+    # Cells are written as they were in the file, made safe for a spreadsheet (csvfile).
+    return csv_text(
+        [header.names[index] for index in keep] + [ERROR_COLUMN], rows, delimiter=header.delimiter
+    )
 
 
 def template_csv() -> str:
@@ -1215,9 +1217,7 @@ def template_csv() -> str:
         "bmc": "11.92",
         "area": "15.26",
     }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([example[name] for name in COLUMNS])
-    writer.writerow([vertebra[name] for name in COLUMNS])
-    return "\ufeff" + out.getvalue()
+    return csv_text(
+        COLUMNS,
+        [[example[name] for name in COLUMNS], [vertebra[name] for name in COLUMNS]],
+    )

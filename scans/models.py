@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from patients.authorship import AuthoredHistory
 from patients.models import EnteredInError, EnteredInErrorQuerySet, Patient
 from patients.validators import visible_characters
 
@@ -50,7 +51,7 @@ class Device(models.Model):
     active = models.BooleanField(default=True, help_text="Untick when the scanner is retired.")
     # The version an edit form opened (patients.concurrency).
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
         ordering = ["manufacturer", "model", "serial"]
@@ -123,7 +124,7 @@ class DexaScan(EnteredInError):
     checked_at = models.DateTimeField("checked at", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = DexaScanQuerySet.as_manager()
 
@@ -208,7 +209,7 @@ class SiteMeasurement(models.Model):
     z_score = models.DecimalField("Z-score", max_digits=3, decimal_places=1, null=True, blank=True)
     bmc = _bmc_field()
     area = _area_field()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
         ordering = ["scan", "site", "side"]
@@ -263,7 +264,7 @@ class VertebraMeasurement(models.Model):
     t_score = models.DecimalField("T-score", max_digits=3, decimal_places=1)
     bmc = _bmc_field()
     area = _area_field()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     class Meta:
         ordering = ["scan", "level"]
@@ -308,7 +309,7 @@ class PrecisionStudy(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = PrecisionStudyQuerySet.as_manager()
 
@@ -341,7 +342,7 @@ class FraxEntry(EnteredInError):
     )
     hip = models.DecimalField("hip fracture, 10-year %", max_digits=4, decimal_places=1)
     with_bmd = models.BooleanField("femoral neck BMD included", default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = EnteredInErrorQuerySet.as_manager()
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from patients.access import clinician_required, patient_for_request
-from patients.audit import log_access
+from patients.audit import records_access
 from patients.concurrency import version_of
 from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction
@@ -97,6 +97,7 @@ def precision_create(request, pk):
     return render(request, "scans/precisionstudy_form.html", {"form": form, "device": device})
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def frax_create(request, pk):
@@ -113,6 +114,7 @@ def frax_create(request, pk):
     return render(request, "scans/fraxentry_form.html", {"form": form, "patient": patient})
 
 
+@records_access(AccessAction.FORM, FraxEntry)
 @clinician_required
 def frax_error(request, pk):
     entry = get_object_or_404(FraxEntry.objects.valid(), pk=pk)
@@ -139,6 +141,7 @@ def _scan_for_request(request, pk, *, valid_only: bool = True) -> DexaScan:
     return scan
 
 
+@records_access(AccessAction.FORM)
 @clinician_required
 @once_per_token
 def scan_create(request, pk):
@@ -146,6 +149,7 @@ def scan_create(request, pk):
     return _scan_form(request, patient, DexaScan(patient=patient))
 
 
+@records_access(AccessAction.FORM, DexaScan)
 @clinician_required
 @once_per_token
 def scan_edit(request, pk):
@@ -200,10 +204,10 @@ def _scan_form(request, patient, scan):
     return render(request, "scans/dexascan_form.html", context)
 
 
+@records_access(AccessAction.SCAN, DexaScan)
 @clinician_required
 def scan_detail(request, pk):
     scan = _scan_for_request(request, pk, valid_only=False)
-    log_access(request, scan.patient, AccessAction.SCAN)
     record = load_record(scan.patient)
     vertebrae = list(scan.vertebrae.all())
     context = {
@@ -217,12 +221,12 @@ def scan_detail(request, pk):
     return render(request, "scans/dexascan_detail.html", context)
 
 
+@records_access(AccessAction.SCAN, DexaScan)
 @clinician_required
 def scan_review(request, pk):
     """The review page: a scan is released only from here, after its values, checks, reading
     and the changes its release makes have been shown."""
     scan = _scan_for_request(request, pk)
-    log_access(request, scan.patient, AccessAction.SCAN)
     target = request.POST.get("next") or request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
@@ -252,6 +256,7 @@ def scan_review(request, pk):
     return render(request, "scans/dexascan_review.html", context)
 
 
+@records_access(AccessAction.FORM, DexaScan)
 @clinician_required
 def scan_error(request, pk):
     scan = _scan_for_request(request, pk)
@@ -264,12 +269,12 @@ def scan_error(request, pk):
     return render(request, "scans/dexascan_error.html", context)
 
 
+@records_access(AccessAction.CHART)
 @clinician_required
 def chart(request, pk, kind):
     patient = patient_for_request(request, pk)
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    log_access(request, patient, AccessAction.CHART)
     return trends.patient_chart_response(request, patient, kind)
 
 

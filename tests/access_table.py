@@ -12,6 +12,7 @@ patient cannot reach another patient's record by guessing ids.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 
 OK, LOGIN, ADMIN_LOGIN, REDIRECT = "200", "login", "admin login", "redirect"
@@ -50,6 +51,24 @@ def signed_in(**options) -> Row:
 def portal_page(**options) -> Row:
     """Portal pages about the signed-in patient: each patient sees their own."""
     return Row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, **options)
+
+
+def admin_page(object_id=None, listing=None) -> Row:
+    """An admin page of a clinical model: superusers only; editors are refused.
+
+    `listing` makes the records a list shows before it is opened.
+    """
+
+    def kwargs(world):
+        if listing is not None:
+            listing(world)
+        return {"object_id": object_id(world)} if object_id is not None else {}
+
+    return Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK, kwargs=kwargs)
+
+
+def paula_fracture(world):
+    return world["paula"].fractures.create(date="2021-03-01", site="wrist", mechanism="fragility")
 
 
 def paula_pk(world):
@@ -285,6 +304,109 @@ ACCESS: dict[str, Row] = {
         OK,
         kwargs=lambda world: {"object_id": world["paula"].pk},
     ),
+    # Every admin page of a clinical model is logged, like the site's own pages.
+    "admin:patients_patient_history": admin_page(lambda world: world["paula"].pk),
+    "admin:patients_fracture_changelist": admin_page(listing=lambda world: paula_fracture(world)),
+    "admin:patients_fracture_change": admin_page(
+        lambda world: (
+            world["paula"]
+            .fractures.create(date="2021-03-01", site="wrist", mechanism="fragility")
+            .pk
+        )
+    ),
+    "admin:patients_heightmeasurement_change": admin_page(
+        lambda world: world["paula"].heights.create(date="2022-05-04", cm="161.5").pk
+    ),
+    "admin:patients_treatment_change": admin_page(
+        lambda world: (
+            world["paula"]
+            .treatments.create(drug_class="bisphosphonate", name="alendronate", start="2022-01-10")
+            .pk
+        )
+    ),
+    "admin:patients_symptomreport_changelist": admin_page(),
+    "admin:patients_symptomreport_change": admin_page(lambda world: world["symptom_report"].pk),
+    "admin:patients_symptomreport_history": admin_page(lambda world: world["symptom_report"].pk),
+    "admin:scans_dexascan_changelist": admin_page(),
+    "admin:scans_dexascan_change": admin_page(lambda world: world["scan"].pk),
+    "admin:education_patienteducation_change": admin_page(lambda world: world["attachment"].pk),
+    # "View on site" tells nobody whether an object exists unless they may see it.
+    "admin:view_on_site": Row(
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        NOT_FOUND,
+        REDIRECT,
+        kwargs=lambda world: {
+            "content_type_id": ContentType.objects.get_for_model(world["paula"]).pk,
+            "object_id": world["paula"].pk,
+        },
+    ),
+}
+
+# Which URLs write the access log (patients/audit.py), and how:
+# NAMED — the URL names a patient's record: each signed-in role that is not sent to sign in
+#   writes exactly one entry for that patient, "shown" when answered, "refused" on 403 or 404;
+# OWN — a portal page of the signed-in patient's own record: exactly one "shown" entry for a
+#   patient, none for others (no record is named);
+# LISTED — a list of many patients: one "shown" entry for each patient whose data was sent.
+NAMED, OWN, LISTED = "named", "own", "listed"
+ACCESS_LOG = {
+    "patient_record": NAMED,
+    "patient_summary": NAMED,
+    "patients:edit": NAMED,
+    "patients:history": NAMED,
+    "patients:fracture_create": NAMED,
+    "patients:fracture_edit": NAMED,
+    "patients:fracture_error": NAMED,
+    "patients:height_create": NAMED,
+    "patients:height_edit": NAMED,
+    "patients:height_error": NAMED,
+    "patients:treatment_create": NAMED,
+    "patients:treatment_edit": NAMED,
+    "patients:treatment_error": NAMED,
+    "patients:portal_invite": NAMED,
+    "patients:portal_revoke": NAMED,
+    "patients:symptom_create": NAMED,
+    "patients:symptom_acknowledge": NAMED,
+    "scans:scan_create": NAMED,
+    "scans:scan_detail": NAMED,
+    "scans:scan_edit": NAMED,
+    "scans:scan_review": NAMED,
+    "scans:scan_error": NAMED,
+    "scans:frax_create": NAMED,
+    "scans:frax_error": NAMED,
+    "scans:chart": NAMED,
+    "scans:export_csv": LISTED,
+    "scans:export_patient_csv": NAMED,
+    "scans:export_fhir": NAMED,
+    "portal:home": OWN,
+    "portal:chart": OWN,
+    "portal:symptoms": OWN,
+    "portal:pain_chart": OWN,
+    "portal:access_log": OWN,
+    "portal:education": NAMED,
+    "education:attach": NAMED,
+    "education:detach": NAMED,
+    "admin:education_patienteducation_changelist": LISTED,
+    "admin:education_patienteducation_change": NAMED,
+    "admin:patients_patient_changelist": LISTED,
+    "admin:patients_patient_change": NAMED,
+    "admin:patients_patient_history": NAMED,
+    "admin:patients_fracture_changelist": LISTED,
+    "admin:patients_fracture_change": NAMED,
+    "admin:patients_heightmeasurement_change": NAMED,
+    "admin:patients_treatment_change": NAMED,
+    "admin:patients_symptomreport_changelist": LISTED,
+    "admin:patients_symptomreport_change": NAMED,
+    "admin:patients_symptomreport_history": NAMED,
+    "admin:scans_dexascan_changelist": LISTED,
+    "admin:scans_dexascan_change": NAMED,
+    "liaison:episode_create": NAMED,
+    "liaison:episode_detail": NAMED,
+    "liaison:episode_step": NAMED,
+    "liaison:episode_error": NAMED,
 }
 
 # Whole namespaces whose every pattern follows one rule; the rows above sample them.

@@ -1,4 +1,5 @@
-"""Every URL has a row in the access table, and every role gets the answer its row says."""
+"""Every URL has a row in the access table, every role gets the answer its row says, and
+every view of patient data writes exactly the access-log entries the table says."""
 
 import datetime
 
@@ -6,18 +7,22 @@ import pytest
 from django.urls import reverse
 
 from education.models import EducationPage, PatientEducation
-from patients.models import SymptomReport
+from patients.models import AccessLogEntry, SymptomReport
 from scans.import_jobs import pack
 from scans.models import Device, DexaScan, FraxEntry, ImportJob, SiteMeasurement
 from tests.access_table import (
     ACCESS,
+    ACCESS_LOG,
     ADMIN_LOGIN,
     FORBIDDEN,
     GONE,
+    LISTED,
     LOGIN,
+    NAMED,
     NOT_ALLOWED,
     NOT_FOUND,
     OK,
+    OWN,
     REDIRECT,
     ROLES,
     uncovered,
@@ -103,6 +108,43 @@ def access_objects(paula, alice):
     }
 
 
+# Lists of patients for finding one: they show names and a one-line reason, not a record, and
+# are not logged (each view would write a row for every patient on the page).
+UNLOGGED_LISTS = {"home", "patient_list"}
+
+
+def expected_log(name: str, role: str, answer: str, world) -> list[tuple[int, str]] | None:
+    """The (patient, outcome) entries this request must write; None: one per listed patient."""
+    kind = ACCESS_LOG.get(name)
+    if role == "anonymous" or answer in (LOGIN, ADMIN_LOGIN) or kind is None:
+        return []
+    if kind == NAMED and answer in (OK, REDIRECT):
+        return [(world["paula"].pk, "shown")]
+    if kind == NAMED and answer in (FORBIDDEN, NOT_FOUND):
+        return [(world["paula"].pk, "refused")]
+    if kind == OWN and answer == OK:
+        return [(world[role].pk, "shown")]
+    if kind == LISTED and answer == OK:
+        return None
+    return []
+
+
+def log_problems(name, role, answer, body: bytes, entries, world) -> list[str]:
+    expected = expected_log(name, role, answer, world)
+    got = sorted(entries)
+    if expected is None:
+        patients = [patient for patient, _ in got]
+        if world["paula"].pk not in patients or len(patients) != len(set(patients)):
+            return [f"{role}: expected one entry per listed patient, got {got}"]
+        return []
+    if got != sorted(expected):
+        return [f"{role}: expected log entries {expected}, got {got}"]
+    shows_paula = world["paula"].mrn.encode() in body or b"Fischer" in body
+    if answer == OK and name not in UNLOGGED_LISTS and not expected and shows_paula:
+        return [f"{role}: shows paula's data but writes no access-log entry"]
+    return []
+
+
 @pytest.mark.parametrize("name", sorted(ACCESS))
 def test_each_role_gets_the_answer_in_its_row(name, world, client_for):
     row = ACCESS[name]
@@ -110,8 +152,34 @@ def test_each_role_gets_the_answer_in_its_row(name, world, client_for):
     wrong = []
     for role in ROLES:
         client = client_for(world["people"][role])
+        before = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         response = getattr(client, row.method)(url)
+        body = b"".join(response) if response.streaming else response.content
         got = answer_of(response)
         if got != row.expected(role):
             wrong.append(f"{role}: expected {row.expected(role)}, got {got}")
+        entries = AccessLogEntry.objects.filter(pk__gt=before).values_list("patient", "outcome")
+        wrong += log_problems(name, role, got, body, list(entries), world)
     assert not wrong, f"{name} ({url}): " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, kind in ACCESS_LOG.items() if ACCESS[name].method == "get")
+)
+def test_a_head_request_is_logged_once_like_a_get(name, world, client_for):
+    row = ACCESS[name]
+    url = reverse(name, kwargs=row.kwargs(world))
+    role = next(role for role in ("paula", "alice", "admin") if row.expected(role) == OK)
+    client = client_for(world["people"][role])
+    before = AccessLogEntry.objects.count()
+
+    response = client.head(url)
+
+    assert response.status_code == 200 and response.content == b""
+    entries = AccessLogEntry.objects.count() - before
+    if name == "scans:export_csv":
+        assert entries == 0, "a HEAD of the whole clinic's export sends no file: no entries"
+    elif ACCESS_LOG[name] == LISTED:
+        assert entries == len(set(AccessLogEntry.objects.values_list("patient")[:entries])) > 0
+    else:
+        assert entries == 1

@@ -217,10 +217,11 @@ def test_viewing_an_episode_writes_the_access_log(alice, paula, client_for):
     )
 
 
-def test_a_patient_is_refused_an_episode_page_and_nothing_is_logged(paula, pete, client_for):
+def test_a_patient_is_refused_an_episode_page_and_the_attempt_is_logged(paula, pete, client_for):
     item = episode(paula, ago(60))
     assert client_for(pete.user).get(item.get_absolute_url()).status_code == 403
-    assert AccessLogEntry.objects.count() == 0
+    entry = AccessLogEntry.objects.get()
+    assert (entry.username, entry.patient, entry.outcome) == ("pete", paula, "refused")
 
 
 def test_the_database_keeps_one_valid_episode_per_fracture(alice, paula):

@@ -29,22 +29,85 @@ def test_a_clinicians_view_is_logged_with_who_what_and_where(client, alice, paul
     assert entry.ip_address == "10.1.2.3"
 
 
-def test_a_refused_view_logs_nothing(client, pete, paula):
+def test_a_refused_attempt_on_another_patients_record_is_logged_as_refused(client, pete, paula):
     client.force_login(pete.user)
-    client.get(reverse("patient_record", args=[paula.pk]))
+    assert client.get(reverse("patient_record", args=[paula.pk])).status_code == 403
+    entry = AccessLogEntry.objects.get()
+    assert (entry.username, entry.patient, entry.outcome) == ("pete", paula, "refused")
+
+
+def test_a_patient_probing_another_patients_page_id_is_logged_as_refused(
+    client, paula, pete, django_user_model
+):
+    from education.models import EducationPage, PatientEducation
+
+    page = EducationPage.objects.for_patients().first()
+    attachment = PatientEducation.objects.create(
+        patient=paula, page=page, reason="Your scan showed low bone mass.", source="rule"
+    )
+    client.force_login(pete.user)
+    assert client.get(reverse("portal:education", args=[attachment.pk])).status_code == 404
+    entry = AccessLogEntry.objects.get()
+    assert (entry.username, entry.patient, entry.outcome) == ("pete", paula, "refused")
+
+
+def test_superusers_see_refused_attempts_in_the_admin(client, admin_user, eddie, paula):
+    client.force_login(eddie)
+    client.get(reverse("patients:edit", args=[paula.pk]))
+    client.force_login(admin_user)
+    page = client.get(
+        reverse("admin:patients_accesslogentry_changelist"), {"outcome__exact": "refused"}
+    )
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 1
+    assert "eddie" in page.content.decode()
+
+
+def test_an_unknown_id_and_a_visitor_who_is_not_signed_in_write_nothing(client, pete, paula):
+    client.get(reverse("patient_record", args=[paula.pk]))  # sent to sign in
+    client.force_login(pete.user)
+    client.get(reverse("patient_record", args=[paula.pk + 1000]))
     assert not AccessLogEntry.objects.exists()
 
 
-def test_paula_sees_who_looked_at_her_record_and_not_at_petes(client, alice, paula, pete):
+def test_a_conditional_chart_request_is_logged_once_like_a_get(client, alice, paula_scan):
     client.force_login(alice)
-    client.get(reverse("patient_record", args=[paula.pk]))
+    url = reverse("scans:chart", args=[paula_scan.patient.pk, "tscore"])
+    first = client.get(url)
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert AccessLogEntry.objects.filter(action="chart").count() == 2
+
+
+def test_the_patient_edit_form_is_logged(client, alice, paula):
+    client.force_login(alice)
+    client.get(reverse("patients:edit", args=[paula.pk]))
+    entry = AccessLogEntry.objects.get()
+    assert (entry.patient, entry.action, entry.outcome) == (paula, "form", "shown")
+
+
+def test_paula_sees_who_looked_at_her_record_and_not_at_petes(client, alice, paula, pete):
+    alice.first_name, alice.last_name = "Alice", "Meyer"
+    alice.save()
+    client.force_login(alice)
+    for _ in range(3):
+        client.get(reverse("patient_record", args=[paula.pk]))
+    client.get(reverse("patients:history", args=[paula.pk]))
     client.get(reverse("patient_record", args=[pete.pk]))
+    client.force_login(pete.user)
+    client.get(reverse("patient_record", args=[paula.pk]))  # refused: not shown to paula
     client.force_login(paula.user)
     client.get(reverse("portal:home"))
-    page = client.get(reverse("portal:access_log")).content.decode()
-    assert "alice (clinician)" in page and "Record page" in page
-    assert "You" in page and "Portal" in page
-    assert page.count("<tr><td>") == 2
+    response = client.get(reverse("portal:access_log"))
+    others = [(look.who, look.what, look.times) for look in response.context["others"]]
+    own = [(look.who, look.what, look.times) for look in response.context["own"]]
+    assert others == [
+        ("Alice Meyer (clinician)", "the history of changes to your record", 1),
+        ("Alice Meyer (clinician)", "your record", 3),
+    ]
+    assert own == [("You", "your portal pages", 1)]
+    page = response.content.decode()
+    assert "3 times, last at" in page and "pete" not in page
 
 
 def test_only_superusers_read_the_log_in_the_admin(client, admin_user, eddie, alice, paula):
@@ -76,7 +139,9 @@ def test_exports_are_logged_for_each_patient_they_carry(client, alice, paula, pe
     client.force_login(alice)
     client.get(reverse("scans:export_fhir", args=[paula.pk]))
     client.get(reverse("scans:export_patient_csv", args=[paula.pk]))
-    b"".join(client.get(reverse("scans:export_csv")).streaming_content)
+    response = client.get(reverse("scans:export_csv"))
+    assert not AccessLogEntry.objects.filter(patient=pete).exists(), "logged as it is sent"
+    b"".join(response.streaming_content)
     exports = AccessLogEntry.objects.filter(action="export")
     assert sorted(e.patient.family_name for e in exports) == [
         "Fischer",
@@ -84,3 +149,12 @@ def test_exports_are_logged_for_each_patient_they_carry(client, alice, paula, pe
         "Fischer",
         "Okafor",
     ]
+
+
+def test_a_head_of_the_whole_clinic_export_writes_no_entry_per_patient(
+    client, alice, paula_scan, pete
+):
+    client.force_login(alice)
+    response = client.head(reverse("scans:export_csv"))
+    assert response.status_code == 200 and response.content == b""
+    assert not AccessLogEntry.objects.exists()

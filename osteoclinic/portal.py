@@ -1,7 +1,7 @@
-"""The patient portal: a signed-in patient's own results, charts, education and diary.
+"""The patient portal: a patient's own results, charts, education and diary.
 
-Every view gets the patient from the signed-in user (`patient_required`), never from the URL,
-and reads released scans only.
+Every view gets the patient from `patient_required` — the signed-in patient, or the patient a
+caregiver helps under an active grant — never from the URL, and reads released scans only.
 """
 
 import datetime
@@ -122,13 +122,20 @@ def chart(request, patient, kind):
 @patient_required
 @once_per_token
 def symptoms(request, patient):
-    reports = list(SymptomReport.objects.valid().filter(patient=patient)[:DIARY_LENGTH])
+    reports = list(
+        SymptomReport.objects.valid()
+        .filter(patient=patient)
+        .select_related("entered_by")[:DIARY_LENGTH]
+    )
+    on_behalf = request.portal_subject.on_behalf
     form = SymptomReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
 
         def save():
             report = form.save(commit=False)
-            report.patient, report.source = patient, ReportSource.PATIENT
+            # An entry a caregiver makes is theirs, marked as made on the patient's behalf.
+            source = ReportSource.CAREGIVER if on_behalf else ReportSource.PATIENT
+            report.patient, report.source = patient, source
             report = symptom_report_record(report=report, user=request.user)
             if report.red_flags:
                 messages.error(request, CONTACT_CLINIC_MESSAGE)
@@ -142,6 +149,7 @@ def symptoms(request, patient):
         "reports": reports,
         "form": form,
         "pain_points": len(reports) >= 2,
+        "on_behalf": on_behalf,
         "red_flag_messages": {flag.code: flag.message for flag in RED_FLAGS},
     }
     return render(request, "osteoclinic/portal_symptoms.html", context)

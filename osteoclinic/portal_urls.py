@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import portal
+from . import portal, portal_caregivers
 
 app_name = "portal"
 
@@ -11,4 +11,14 @@ urlpatterns = [
     path("symptoms/", portal.symptoms, name="symptoms"),
     path("symptoms/chart.svg", portal.pain_chart, name="pain_chart"),
     path("access/", portal.access_log, name="access_log"),
+    path("caregivers/", portal_caregivers.caregivers_page, name="caregivers"),
+    path(
+        "caregivers/<int:pk>/revoke/", portal_caregivers.caregiver_revoke, name="caregiver_revoke"
+    ),
+    path("choose/", portal_caregivers.choose, name="choose"),
+    path(
+        "caregiver-invitation/<str:gidb64>/<str:token>/",
+        portal_caregivers.caregiver_invitation,
+        name="caregiver_invitation",
+    ),
 ]

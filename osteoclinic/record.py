@@ -66,12 +66,16 @@ def reading_context(patient: Patient) -> dict:
 
 
 def activity_context(patient: Patient) -> dict:
-    """The portal account and symptom reports (the education panel has its own context)."""
+    """The portal account, caregivers and symptom reports (the education panel has its own
+    context)."""
     context = {"patient": patient}
     context["symptom_reports"] = list(
         SymptomReport.objects.valid()
         .filter(patient=patient)
-        .select_related("acknowledged_by")[:RECENT_REPORTS]
+        .select_related("acknowledged_by", "entered_by")[:RECENT_REPORTS]
+    )
+    context["caregiver_grants"] = list(
+        patient.caregiver_grants.select_related("caregiver").order_by("revoked_at", "-created_at")
     )
     return context
 

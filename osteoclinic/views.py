@@ -31,7 +31,7 @@ def home(request):
         # Outside the cached part: it changes with the workers, not with the records.
         context = {"part": part, "waiting": waiting_notice()}
         return render(request, "osteoclinic/worklist.html", context)
-    if role == Role.PATIENT:
+    if role in (Role.PATIENT, Role.CAREGIVER):
         return redirect("portal:home")
     if role == Role.EDITOR:
         return render(request, "osteoclinic/home_editor.html")

@@ -1,17 +1,21 @@
 """Who may see what: roles and the one rule for reaching a patient's record.
 
 Every view that shows patient data finds the patient through `patient_for_request`, which
-answers 404 (never 403) for a record the user may not see, so ids cannot be probed.
+answers 404 (never 403) for a record the user may not see, so ids cannot be probed. Every
+portal view finds the patient it acts for through `portal_subject` (by `patient_required`):
+the signed-in patient themself, or the patient a caregiver has chosen and still holds an
+active grant for, checked again on every request.
 """
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 
-from .models import Patient
+from .models import CaregiverGrant, Patient
 
 CLINICIANS = "Clinicians"
 EDITORS = "Education editors"
@@ -20,6 +24,7 @@ EDITORS = "Education editors"
 class Role:
     ANONYMOUS = "anonymous"
     PATIENT = "patient"
+    CAREGIVER = "caregiver"  # sees the portal of the patients who granted them access
     CLINICIAN = "clinician"
     EDITOR = "editor"
     SUPERUSER = "superuser"
@@ -28,6 +33,7 @@ class Role:
     LABELS = {
         ANONYMOUS: "Visitor",
         PATIENT: "Patient",
+        CAREGIVER: "Caregiver",
         CLINICIAN: "Clinician",
         EDITOR: "Education editor",
         SUPERUSER: "Administrator",
@@ -55,6 +61,11 @@ def role_of(user) -> str:
         return Role.EDITOR
     if own_patient(user) is not None:
         return Role.PATIENT
+    if not hasattr(user, "_osteoclinic_caregiver"):
+        grants = CaregiverGrant.objects.active().filter(caregiver=user)
+        user._osteoclinic_caregiver = grants.exists()
+    if user._osteoclinic_caregiver:
+        return Role.CAREGIVER
     return Role.NONE
 
 
@@ -108,17 +119,84 @@ def clinician_required(view):
     return wrapper
 
 
+# The session remembers which patient a caregiver chose; the grant is checked on every request.
+PORTAL_CHOICE = "portal_patient_id"
+
+
+@dataclass(frozen=True)
+class PortalSubject:
+    """The patient a portal request acts for, and the grant it acts under (None: themself)."""
+
+    patient: Patient
+    grant: CaregiverGrant | None = None
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.grant is not None
+
+
+class ChoosePatient(Exception):
+    """A caregiver of several patients has not chosen one (or lost the one chosen)."""
+
+
+def portal_choices(user) -> list[PortalSubject]:
+    """The patients whose portal this user may open: their own first, then by name."""
+    choices = []
+    if (own := own_patient(user)) is not None:
+        choices.append(PortalSubject(own))
+    grants = CaregiverGrant.objects.active().filter(caregiver=user).select_related("patient")
+    by_name = sorted(grants, key=lambda grant: (str(grant.patient), grant.patient.pk))
+    choices += [PortalSubject(grant.patient, grant) for grant in by_name]
+    return choices
+
+
+def portal_subject(request) -> PortalSubject | None:
+    """The patient this portal request acts for: None when the user has no portal at all.
+
+    Raises ChoosePatient when a caregiver of several patients must choose first. A choice whose
+    grant has been revoked is forgotten, so revoking takes effect at the next request.
+    """
+    choices = portal_choices(request.user)
+    chosen = request.session.get(PORTAL_CHOICE)
+    if chosen is not None:
+        for choice in choices:
+            if choice.patient.pk == chosen:
+                return choice
+        del request.session[PORTAL_CHOICE]
+    if not choices:
+        return None
+    if choices[0].on_behalf and len(choices) > 1:
+        raise ChoosePatient
+    return choices[0]
+
+
+def portal_choose(request, patient_pk) -> PortalSubject | None:
+    """Remember the patient chosen, if this user may open their portal."""
+    for choice in portal_choices(request.user):
+        if choice.patient.pk == patient_pk:
+            request.session[PORTAL_CHOICE] = patient_pk
+            return choice
+    return None
+
+
 def patient_required(view):
-    """Portal pages: the signed-in user's own Patient is passed to the view, else 404."""
+    """Portal pages: the patient the request acts for is passed to the view, else 404.
+
+    A caregiver of several patients who has not chosen one is sent to choose.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        patient = own_patient(request.user)
-        if patient is None:
+        try:
+            subject = portal_subject(request)
+        except ChoosePatient:
+            return redirect("portal:choose")
+        if subject is None:
             raise Http404("No patient record is linked to this account.")
-        request._access_patient = patient
-        return view(request, patient, *args, **kwargs)
+        request._access_patient = subject.patient
+        request.portal_subject = subject  # the access log and the templates read it
+        return view(request, subject.patient, *args, **kwargs)
 
     return wrapper

@@ -13,11 +13,20 @@ from functools import wraps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 
-from .access import role_of
+from .access import Role, role_of
 from .client_ip import client_ip
 from .models import AccessLogEntry, AccessOutcome, Patient
 
 REFUSALS = (403, 404)
+
+
+def _role(request) -> str:
+    # A portal page opened by a caregiver for the patient they help is logged as theirs, as a
+    # caregiver, whatever else the account is (a patient may help another).
+    subject = getattr(request, "portal_subject", None)
+    if subject is not None and subject.on_behalf:
+        return Role.CAREGIVER
+    return role_of(request.user)
 
 
 def _entry(request, patient_id: int, action: str, outcome: str) -> AccessLogEntry:
@@ -26,7 +35,7 @@ def _entry(request, patient_id: int, action: str, outcome: str) -> AccessLogEntr
         user=user if user.is_authenticated else None,
         username=user.get_username(),
         user_full_name=user.get_full_name() if user.is_authenticated else "",
-        role=role_of(user),
+        role=_role(request),
         patient_id=patient_id,
         action=action,
         outcome=outcome,

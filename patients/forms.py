@@ -13,6 +13,7 @@ from django.utils import timezone
 from .concurrency import EditGuardMixin
 from .dates import DateBoundsMixin
 from .models import (
+    CaregiverGrant,
     Fracture,
     FractureSite,
     HeightMeasurement,
@@ -478,3 +479,45 @@ class ClinicianSymptomReportForm(SymptomReportForm):
         if commit:
             report.save()
         return report
+
+
+class CaregiverInviteForm(OnceMixin, forms.ModelForm):
+    """Who the patient wants to help them with the portal."""
+
+    class Meta:
+        model = CaregiverGrant
+        fields = ["name", "email", "relationship"]
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        held = CaregiverGrant.objects.open().filter(
+            patient=self.patient, email__iexact=email, caregiver__isnull=False
+        )
+        if held.exists():
+            raise ValidationError(
+                "This person already has access. To invite them again, end their access first."
+            )
+        return email
+
+
+class ClinicianCaregiverInviteForm(CaregiverInviteForm):
+    """A clinician invites a caregiver for the patient, recording the patient's consent."""
+
+    consent_given = forms.BooleanField(
+        label="The patient has agreed that this person sees their portal",
+        error_messages={"required": "Invite a caregiver only with the patient's agreement."},
+    )
+
+    class Meta(CaregiverInviteForm.Meta):
+        fields = ["name", "email", "relationship", "consent_note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_note"].required = True
+        self.fields["consent_note"].error_messages["required"] = (
+            "Say when and how the patient agreed (for example: in clinic today, in person)."
+        )

@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -389,6 +389,7 @@ class Treatment(EnteredInError):
 class ReportSource(models.TextChoices):
     PATIENT = "patient", "Patient (portal)"
     CLINICIAN = "clinician", "Clinician on the patient's behalf"
+    CAREGIVER = "caregiver", "Caregiver on the patient's behalf (portal)"
 
 
 class SymptomReportQuerySet(EnteredInErrorQuerySet):
@@ -402,6 +403,7 @@ class SymptomReport(EnteredInError):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="symptom_reports")
     reported_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=10, choices=ReportSource.choices)
+    # Who typed the entry: the patient, a clinician or a caregiver (source says which).
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -492,6 +494,102 @@ class SymptomReport(EnteredInError):
         return bool(self.red_flags) and self.acknowledged_at is None
 
 
+class GrantChannel(models.TextChoices):
+    PATIENT = "patient", "Invited by the patient in the portal"
+    CLINICIAN = "clinician", "Invited by a clinician, with the patient's consent"
+
+
+class CaregiverGrantQuerySet(models.QuerySet):
+    def open(self):
+        """Grants not revoked: invitations waiting and access held."""
+        return self.filter(revoked_at__isnull=True)
+
+    def active(self):
+        """Grants that let a caregiver see the patient's portal now."""
+        return self.open().filter(caregiver__isnull=False, caregiver__is_active=True)
+
+
+class CaregiverGrant(models.Model):
+    """A patient's consent that a caregiver sees their portal; revoked, never deleted."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="caregiver_grants")
+    name = models.CharField("caregiver's name", max_length=200, validators=[visible_characters])
+    email = models.EmailField("caregiver's email", help_text="The invitation is sent here.")
+    relationship = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For example: daughter, husband, friend.",
+        validators=[visible_characters],
+    )
+    channel = models.CharField("invited", max_length=10, choices=GrantChannel.choices)
+    consent_note = models.CharField(
+        "how the patient gave consent",
+        max_length=300,
+        blank=True,
+        help_text="For a clinician's invitation: when and how the patient agreed.",
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When the latest invitation was sent: a link sent before it no longer works.
+    invited_at = models.DateTimeField(default=timezone.now)
+    caregiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caregiver_grants",
+        verbose_name="caregiver's account",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too, like every author: it outlives the account.
+    revoked_by_name = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuthoredHistory])
+
+    objects = CaregiverGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open invitation or grant per person: a second is sent on the same grant.
+            models.UniqueConstraint(
+                "patient",
+                Lower("email"),
+                condition=models.Q(revoked_at__isnull=True),
+                name="caregiver_grant_one_open_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "caregiver"],
+                condition=models.Q(revoked_at__isnull=True, caregiver__isnull=False),
+                name="caregiver_grant_one_open_per_account",
+            ),
+        ]
+
+    def __str__(self):
+        relationship = f", {self.relationship}" if self.relationship else ""
+        return f"Caregiver access: {self.name}{relationship} <{self.email}> ({self.state_label})"
+
+    @property
+    def is_active(self) -> bool:
+        return (
+            self.revoked_at is None and self.caregiver_id is not None and self.caregiver.is_active
+        )
+
+    @property
+    def state_label(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.caregiver_id is None:
+            return "invited, not yet accepted"
+        return "active"
+
+
 class AccessAction(models.TextChoices):
     RECORD = "record", "Record page"
     SCAN = "scan", "Scan page"
@@ -501,6 +599,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", "Export"
     PORTAL = "portal", "Portal"
     FORM = "form", "Form or change"
+    CAREGIVERS = "caregivers", "Caregiver access"
     DIARY = "diary", "Symptom diary"
     EDUCATION = "education", "Education page"
     ADMIN = "admin", "Administration page"

@@ -32,3 +32,19 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
 
 invitation_token = InvitationTokenGenerator()
+
+
+class CaregiverInvitationTokenGenerator(InvitationTokenGenerator):
+    """A caregiver's invitation link: bound to the grant, it stops working once the grant is
+    accepted or revoked, or a newer invitation is sent."""
+
+    key_salt = "osteoclinic.patients.tokens.CaregiverInvitationTokenGenerator"
+
+    def _make_hash_value(self, grant, timestamp):
+        return (
+            f"{grant.pk}:{grant.email.lower()}:{grant.invited_at.isoformat()}:"
+            f"{grant.accepted_at}:{grant.revoked_at}:{timestamp}"
+        )
+
+
+caregiver_invitation_token = CaregiverInvitationTokenGenerator()

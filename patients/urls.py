@@ -26,6 +26,8 @@ urlpatterns = [
         views.invitation_accept,
         name="invitation_accept",
     ),
+    path("<int:pk>/caregivers/invite/", views.caregiver_invite, name="caregiver_invite"),
+    path("caregivers/<int:grant_pk>/revoke/", views.caregiver_revoke, name="caregiver_revoke"),
     path("<int:pk>/symptoms/new/", views.symptom_create, name="symptom_create"),
     path(
         "symptoms/<int:report_pk>/acknowledge/",

@@ -14,11 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import caregivers, services
 from .access import clinician_required, patient_for_request
 from .audit import records_access
 from .concurrency import changed_since_opened
 from .forms import (
+    ClinicianCaregiverInviteForm,
     ClinicianSymptomReportForm,
     EnteredInErrorForm,
     FractureForm,
@@ -29,7 +30,9 @@ from .forms import (
 from .history import HISTORY_SOURCES, record_label
 from .models import (
     AccessAction,
+    CaregiverGrant,
     Fracture,
+    GrantChannel,
     HeightMeasurement,
     Patient,
     ReportSource,
@@ -380,6 +383,46 @@ def invitation_accept(request, uidb64, token):
         messages.success(request, "Your password is set. Welcome to your bone health portal.")
         return redirect("home")
     return render(request, "patients/invitation_accept.html", {"form": form, "user": user})
+
+
+# --- Caregivers (clinician side) --------------------------------------------------------------
+
+
+@records_access(AccessAction.FORM)
+@clinician_required
+@once_per_token
+def caregiver_invite(request, pk):
+    """A clinician invites a caregiver for the patient, recording the patient's consent."""
+    patient = patient_for_request(request, pk)
+    form = ClinicianCaregiverInviteForm(_posted(request), patient=patient)
+    if request.method == "POST" and form.is_valid():
+
+        def save():
+            grant = caregivers.caregiver_invite(
+                patient=patient,
+                channel=GrantChannel.CLINICIAN,
+                invited_by=request.user,
+                base_url=request.build_absolute_uri("/"),
+                **{name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+            messages.success(request, f"An invitation is on its way to {grant.email}.")
+            return patient.get_absolute_url()
+
+        if location := submission_save(request, form=form, save=save):
+            return redirect(location)
+    return render(request, "patients/caregiver_form.html", {"form": form, "patient": patient})
+
+
+@records_access(AccessAction.FORM, CaregiverGrant, "grant_pk")
+@require_POST
+@clinician_required
+def caregiver_revoke(request, grant_pk):
+    """End a caregiver's access (for instance when the patient asks the clinic to)."""
+    grant = get_object_or_404(CaregiverGrant, pk=grant_pk)
+    patient = patient_for_request(request, grant.patient_id)
+    grant = caregivers.caregiver_revoke(grant=grant, user=request.user)
+    messages.success(request, f"{grant.name}'s access to the portal of {patient.full_name} ended.")
+    return redirect(patient)
 
 
 # --- Symptom reports (clinician side) --------------------------------------------------------

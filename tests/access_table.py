@@ -1,7 +1,9 @@
 """The access table: every URL pattern of the site, and what each role gets when it opens it.
 
 Roles: `anonymous`; `paula`, the patient whose record the URL is about; `pete`, another
-patient; `alice`, a clinician; `eddie`, an education editor; `admin`, a superuser.
+patient; `alice`, a clinician; `eddie`, an education editor; `admin`, a superuser; `carol`,
+paula's caregiver; `cora`, pete's caregiver. A row that names no answer for a caregiver gives
+them pete's: like him, they are signed in, not staff, and not paula.
 Answers: OK (200), LOGIN (redirect to sign in), ADMIN_LOGIN (redirect to the admin's sign in),
 REDIRECT (any redirect), FORBIDDEN (403), NOT_FOUND (404), NOT_ALLOWED (405).
 
@@ -17,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 OK, LOGIN, ADMIN_LOGIN, REDIRECT = "200", "login", "admin login", "redirect"
 FORBIDDEN, NOT_FOUND, NOT_ALLOWED, GONE = "403", "404", "405", "410"
-ROLES = ("anonymous", "paula", "pete", "alice", "eddie", "admin")
+ROLES = ("anonymous", "paula", "pete", "alice", "eddie", "admin", "carol", "cora")
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,12 @@ class Row:
     admin: str
     kwargs: Callable[[dict], dict] = field(default=lambda world: {})
     method: str = "get"
+    carol: str | None = None
+    cora: str | None = None
 
     def expected(self, role: str) -> str:
-        return getattr(self, role)
+        answer = getattr(self, role)
+        return self.pete if answer is None else answer
 
 
 def everyone(answer: str, **options) -> Row:
@@ -49,7 +54,8 @@ def signed_in(**options) -> Row:
 
 
 def portal_page(**options) -> Row:
-    """Portal pages about the signed-in patient: each patient sees their own."""
+    """Portal pages about the patient the request acts for: each patient sees their own, each
+    caregiver the one they help."""
     return Row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, **options)
 
 
@@ -77,6 +83,19 @@ def paula_pk(world):
 
 def import_pk(world):
     return {"pk": world["import_job"].pk}
+
+
+def paula_invitation(world):
+    """An invitation paula sent to a caregiver who has not accepted it yet."""
+    from patients.models import CaregiverGrant
+
+    return CaregiverGrant.objects.create(
+        patient=world["paula"],
+        name="Sam Fischer",
+        email="sam@example.org",
+        channel="patient",
+        invited_by=world["paula"].user,
+    )
 
 
 def paula_episode(world):
@@ -167,6 +186,17 @@ ACCESS: dict[str, Row] = {
     "patients:invitation_accept": everyone(
         GONE, kwargs=lambda world: {"uidb64": "MQ", "token": "not-a-valid-token"}
     ),
+    "patients:caregiver_invite": clinician_page(kwargs=paula_pk),
+    "patients:caregiver_revoke": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=lambda world: {"grant_pk": paula_invitation(world).pk},
+        method="post",
+    ),
     "patients:symptom_create": clinician_page(kwargs=paula_pk),
     "patients:symptom_acknowledge": Row(
         LOGIN,
@@ -230,7 +260,8 @@ ACCESS: dict[str, Row] = {
     "portal:symptoms": portal_page(),
     "portal:pain_chart": portal_page(),
     "portal:access_log": portal_page(),
-    # An attachment id of paula's: pete probing it gets 404, like everyone but paula.
+    # An attachment id of paula's: pete probing it gets 404, like everyone but paula and her
+    # caregiver.
     "portal:education": Row(
         LOGIN,
         OK,
@@ -239,6 +270,31 @@ ACCESS: dict[str, Row] = {
         NOT_FOUND,
         NOT_FOUND,
         kwargs=lambda world: {"pk": world["attachment"].pk},
+        carol=OK,
+        cora=NOT_FOUND,
+    ),
+    # Caregiver access: only the patient decides who sees their portal (caregivers get 403).
+    "portal:caregivers": Row(
+        LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, carol=FORBIDDEN, cora=FORBIDDEN
+    ),
+    # An invitation of paula's (not carol's grant, which the other rows need).
+    "portal:caregiver_revoke": Row(
+        LOGIN,
+        REDIRECT,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        kwargs=lambda world: {"pk": paula_invitation(world).pk},
+        method="post",
+        carol=FORBIDDEN,
+        cora=FORBIDDEN,
+    ),
+    # Whose portal to open: a list of one's own choices; staff have none.
+    "portal:choose": Row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, carol=OK, cora=OK),
+    # The caregiver's invitation link is public: a wrong token says so (410) to everyone.
+    "portal:caregiver_invitation": everyone(
+        GONE, kwargs=lambda world: {"gidb64": "MQ", "token": "not-a-valid-token"}
     ),
     # --- background work: superusers only ---
     "jobs:list": Row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
@@ -348,8 +404,8 @@ ACCESS: dict[str, Row] = {
 # Which URLs write the access log (patients/audit.py), and how:
 # NAMED — the URL names a patient's record: each signed-in role that is not sent to sign in
 #   writes exactly one entry for that patient, "shown" when answered, "refused" on 403 or 404;
-# OWN — a portal page of the signed-in patient's own record: exactly one "shown" entry for a
-#   patient, none for others (no record is named);
+# OWN — a portal page of the record the request acts for (the patient's own, or the one a
+#   caregiver helps): exactly one "shown" entry for it, none for others (no record is named);
 # LISTED — a list of many patients: one "shown" entry for each patient whose data was sent.
 NAMED, OWN, LISTED = "named", "own", "listed"
 ACCESS_LOG = {
@@ -368,6 +424,8 @@ ACCESS_LOG = {
     "patients:treatment_error": NAMED,
     "patients:portal_invite": NAMED,
     "patients:portal_revoke": NAMED,
+    "patients:caregiver_invite": NAMED,
+    "patients:caregiver_revoke": NAMED,
     "patients:symptom_create": NAMED,
     "patients:symptom_acknowledge": NAMED,
     "scans:scan_create": NAMED,
@@ -387,6 +445,8 @@ ACCESS_LOG = {
     "portal:pain_chart": OWN,
     "portal:access_log": OWN,
     "portal:education": NAMED,
+    "portal:caregivers": OWN,
+    "portal:caregiver_revoke": NAMED,
     "education:attach": NAMED,
     "education:detach": NAMED,
     "admin:education_patienteducation_changelist": LISTED,

@@ -32,6 +32,26 @@ def make_patient(mrn: str, **fields) -> Patient:
     return Patient.objects.create(mrn=mrn, **defaults)
 
 
+def make_caregiver(username: str, *patients: Patient, **names) -> User:
+    """A caregiver's own account, holding an accepted grant for each of `patients`."""
+    from patients.models import CaregiverGrant
+
+    names = {"first_name": username.capitalize(), "last_name": "Carer", **names}
+    user = make_user(username, **names)
+    for patient in patients:
+        CaregiverGrant.objects.create(
+            patient=patient,
+            name=f"{user.first_name} {user.last_name}",
+            email=user.email,
+            relationship="daughter",
+            channel="patient",
+            invited_by=patient.user,
+            caregiver=user,
+            accepted_at=datetime.datetime.now(datetime.UTC),
+        )
+    return user
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings():
     """On SQLite the test database is a file rather than memory: the worker tests start

@@ -27,6 +27,7 @@ from tests.access_table import (
     ROLES,
     uncovered,
 )
+from tests.conftest import make_caregiver
 
 
 def test_every_url_pattern_has_a_row():
@@ -59,8 +60,18 @@ def world(alice, eddie, admin_user, paula, pete, access_objects):
         "alice": alice,
         "eddie": eddie,
         "admin": admin_user,
+        "carol": make_caregiver("carol", paula),
+        "cora": make_caregiver("cora", pete),
     }
-    return {"people": people, "paula": paula, "pete": pete, **access_objects}
+    # A portal page's record, by who opens it: a patient's own, or the one a caregiver helps.
+    return {
+        "people": people,
+        "paula": paula,
+        "pete": pete,
+        "carol": paula,
+        "cora": pete,
+        **access_objects,
+    }
 
 
 @pytest.fixture
@@ -110,7 +121,7 @@ def access_objects(paula, alice):
 
 # Lists of patients for finding one: they show names and a one-line reason, not a record, and
 # are not logged (each view would write a row for every patient on the page).
-UNLOGGED_LISTS = {"home", "patient_list"}
+UNLOGGED_LISTS = {"home", "patient_list", "portal:choose"}
 
 
 def expected_log(name: str, role: str, answer: str, world) -> list[tuple[int, str]] | None:

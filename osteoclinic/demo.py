@@ -15,11 +15,13 @@ from django.utils import timezone
 from liaison.models import Episode
 from patients.access import CLINICIANS, EDITORS
 from patients.models import (
+    CaregiverGrant,
     DatePrecision,
     Detection,
     DrugClass,
     Fracture,
     FractureSite,
+    GrantChannel,
     HeightMeasurement,
     Mechanism,
     Menopause,
@@ -43,6 +45,7 @@ LOGINS = (
     ("eddie", "education editor"),
     ("paula", "patient"),
     ("pete", "patient"),
+    ("clara", "caregiver of Paula"),
     ("admin", "superuser"),
 )
 date = datetime.date
@@ -149,6 +152,7 @@ def seed() -> None:
     _precision_study(hologic, "total_hip", date(2021, 9, 1))
 
     _seed_paula(alice, hologic)
+    _seed_caregiver()
     _seed_pete(alice, lunar)
     _seed_clinic(alice, hologic, lunar)
     _seed_waiting_scan(hologic)
@@ -235,6 +239,24 @@ def _seed_paula(alice, hologic):
         drug_class=DrugClass.BISPHOSPHONATE,
         name="Alendronate 70 mg weekly",
         start=date(2024, 7, 1),
+    )
+
+
+def _seed_caregiver():
+    """Clara, Paula's daughter, helps her with the portal: an accepted grant of Paula's."""
+    clara = _user("clara", first="Clara", last="Fischer")
+    paula = Patient.objects.get(user__username="paula")
+    CaregiverGrant.objects.open().get_or_create(
+        patient=paula,
+        caregiver=clara,
+        defaults={
+            "name": "Clara Fischer",
+            "email": clara.email,
+            "relationship": "daughter",
+            "channel": GrantChannel.PATIENT,
+            "invited_by": paula.user,
+            "accepted_at": timezone.now(),
+        },
     )
 
 

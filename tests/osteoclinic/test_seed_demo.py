@@ -32,6 +32,7 @@ def test_every_demo_login_works_with_its_role_and_a_rerun_changes_nothing(settin
         "eddie": Role.EDITOR,
         "paula": Role.PATIENT,
         "pete": Role.PATIENT,
+        "clara": Role.CAREGIVER,
         "admin": Role.SUPERUSER,
     }
     for username, role in expected.items():

@@ -14,7 +14,7 @@ from django.urls import reverse
 from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
 from patients import epochs
-from patients.access import patient_required
+from patients.access import patient_required, refuse_on_behalf
 from patients.access_report import patient_access_groups
 from patients.audit import records_access
 from patients.forms import SymptomReportForm
@@ -104,9 +104,11 @@ def _attachments(patient):
 @records_access(AccessAction.EDUCATION, PatientEducation)
 @patient_required
 def education_page(request, patient, pk):
-    """One attached page; the first view is recorded for the clinician."""
+    """One attached page; the patient's first view is recorded for the clinician (a
+    caregiver's views are in the access log, and do not mark the page read)."""
     attachment = get_object_or_404(_attachments(patient), pk=pk)
-    education_mark_viewed(attachment=attachment)
+    if not request.portal_subject.on_behalf:  # "read" tells the clinician the patient read it
+        education_mark_viewed(attachment=attachment)
     return render(request, "osteoclinic/portal_education.html", {"attachment": attachment})
 
 
@@ -168,6 +170,10 @@ def pain_chart(request, patient):
 @records_access(AccessAction.PORTAL, None)
 @patient_required
 def access_log(request, patient):
-    """Who has looked at my record: by person, day and what was seen; my own views apart."""
+    """Who has looked at my record: by person, day and what was seen; my own views apart.
+
+    The patient's alone: it names the people who looked, a caregiver among them.
+    """
+    refuse_on_behalf(request)
     others, own = patient_access_groups(patient, request.user)
     return render(request, "osteoclinic/portal_access_log.html", {"others": others, "own": own})

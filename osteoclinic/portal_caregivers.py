@@ -9,24 +9,23 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patients import caregivers
-from patients.access import PORTAL_CHOICE, patient_required, portal_choices, portal_choose
+from patients.access import (
+    PORTAL_CHOICE,
+    patient_required,
+    portal_choices,
+    portal_choose,
+    refuse_on_behalf,
+)
 from patients.audit import records_access
 from patients.forms import CaregiverInviteForm
 from patients.models import AccessAction, CaregiverGrant, GrantChannel
 from patients.submissions import once_per_token, submission_save
-
-
-def _patient_only(request) -> None:
-    # A caregiver sees the portal; only the patient decides who else does.
-    if request.portal_subject.on_behalf:
-        raise PermissionDenied("Only the patient can choose who has access to their portal.")
 
 
 def _grants(patient):
@@ -40,7 +39,7 @@ def _grants(patient):
 @once_per_token
 def caregivers_page(request, patient):
     """Who can see my portal: invite a caregiver, see each grant, end one."""
-    _patient_only(request)
+    refuse_on_behalf(request)  # only the patient decides who sees their portal
     form = CaregiverInviteForm(request.POST if request.method == "POST" else None, patient=patient)
     if request.method == "POST" and form.is_valid():
 
@@ -67,7 +66,7 @@ def caregivers_page(request, patient):
 @require_POST
 @patient_required
 def caregiver_revoke(request, patient, pk):
-    _patient_only(request)
+    refuse_on_behalf(request)  # only the patient decides who sees their portal
     grant = get_object_or_404(CaregiverGrant.objects.filter(patient=patient), pk=pk)
     grant = caregivers.caregiver_revoke(grant=grant, user=request.user)
     messages.success(request, f"{grant.name} no longer has access to your portal.")

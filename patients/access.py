@@ -179,6 +179,13 @@ def portal_choose(request, patient_pk) -> PortalSubject | None:
     return None
 
 
+def refuse_on_behalf(request) -> None:
+    """For portal pages that are the patient's alone (who has access, who looked): a caregiver
+    is refused (403)."""
+    if request.portal_subject.on_behalf:
+        raise PermissionDenied("This page is for the patient only.")
+
+
 def patient_required(view):
     """Portal pages: the patient the request acts for is passed to the view, else 404.
 

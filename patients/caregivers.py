@@ -7,7 +7,7 @@ the patient's record: it is in the change history and is revoked, never deleted.
 a portal request acts for is decided in one place, `patients.access.portal_subject`.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -87,14 +87,22 @@ def caregiver_invite(
 ) -> CaregiverGrant:
     """Invite a caregiver; an invitation to someone already invited is sent again on the same
     grant (the earlier link stops working). The email leaves through the outbox."""
-    grant = (
-        CaregiverGrant.objects.open()
-        .select_for_update()
-        .filter(patient=patient, email__iexact=email, caregiver__isnull=True)
-        .first()
+    waiting = CaregiverGrant.objects.open().filter(
+        patient=patient, email__iexact=email, caregiver__isnull=True
     )
+    grant = waiting.select_for_update().first()
     if grant is None:
-        grant = CaregiverGrant(patient=patient, email=email)
+        try:
+            with transaction.atomic():
+                grant = CaregiverGrant.objects.create(
+                    patient=patient, email=email, name=name, channel=channel
+                )
+        except IntegrityError:
+            # The same person was invited at the same moment: send this one on that grant.
+            # (Someone who already has access is refused by the form, which then says so.)
+            grant = waiting.select_for_update().first()
+            if grant is None:
+                raise
     grant.name, grant.relationship = name, relationship
     grant.channel, grant.consent_note = channel, consent_note
     grant.invited_by, grant.invited_at = invited_by, timezone.now()

@@ -259,7 +259,8 @@ ACCESS: dict[str, Row] = {
     "portal:chart": portal_page(kwargs=lambda world: {"kind": "tscore"}),
     "portal:symptoms": portal_page(),
     "portal:pain_chart": portal_page(),
-    "portal:access_log": portal_page(),
+    # Who looked names people: it is the patient's alone.
+    "portal:access_log": portal_page(carol=FORBIDDEN, cora=FORBIDDEN),
     # An attachment id of paula's: pete probing it gets 404, like everyone but paula and her
     # caregiver.
     "portal:education": Row(

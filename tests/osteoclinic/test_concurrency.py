@@ -1,13 +1,12 @@
 """Two clinicians saving the same record: neither change is lost silently."""
 
-import threading
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from patients.models import Patient
+from tests.at_once import post_at_once
 from tests.conftest import make_user
 
 
@@ -114,20 +113,9 @@ def test_on_postgresql_two_simultaneous_saves_lose_nothing(alice, bob, paula, ch
     clients["alice"].force_login(alice)
     clients["bob"].force_login(bob)
     forms = {name: opened_form(client, url) for name, client in clients.items()}
-    start, results = threading.Barrier(2), {}
-
-    def save(name):
-        start.wait()
-        try:
-            results[name] = clients[name].post(url, {**forms[name], **changes[name]}).status_code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=save, args=(name,)) for name in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = post_at_once(
+        {name: (client, url, {**forms[name], **changes[name]}) for name, client in clients.items()}
+    )
     assert sorted(results.values()) == statuses
     stored = Patient.objects.get(pk=paula.pk)
     expected = {"given_name": "Paula", "family_name": "Fischer"}

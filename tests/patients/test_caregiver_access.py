@@ -392,37 +392,24 @@ def test_one_open_grant_per_address_and_a_second_invitation_reuses_it(paula):
 
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_two_invitations_to_one_person_at_once_make_one_grant(paula, alice):
-    import threading
-
     from django.db import connection
     from django.test import Client
+
+    from tests.at_once import post_at_once
 
     if connection.vendor != "postgresql":
         pytest.skip("Two connections writing at once need PostgreSQL (run with DATABASE_URL).")
     clients = {"paula": Client(), "alice": Client()}
     clients["paula"].force_login(paula.user)
     clients["alice"].force_login(alice)
-    posts = {
-        "paula": (reverse("portal:caregivers"), INVITE),
-        "alice": (
-            reverse("patients:caregiver_invite", args=[paula.pk]),
-            {**INVITE, "consent_given": "on", "consent_note": "By phone today."},
-        ),
-    }
-    start, results = threading.Barrier(2), {}
-
-    def invite(name):
-        start.wait()
-        try:
-            results[name] = clients[name].post(*posts[name]).status_code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=invite, args=(name,)) for name in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    url = reverse("patients:caregiver_invite", args=[paula.pk])
+    consent = {**INVITE, "consent_given": "on", "consent_note": "By phone today."}
+    results = post_at_once(
+        {
+            "paula": (clients["paula"], reverse("portal:caregivers"), INVITE),
+            "alice": (clients["alice"], url, consent),
+        }
+    )
 
     assert results == {"paula": 302, "alice": 302}
     assert CaregiverGrant.objects.count() == 1 and Message.objects.count() == 2

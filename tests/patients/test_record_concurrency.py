@@ -1,7 +1,6 @@
 """Fracture, height, treatment and scanner edits by two people at once: nothing is lost."""
 
 import datetime
-import threading
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from django.urls import reverse
 
 from patients.models import Fracture, FractureSite, HeightMeasurement, Mechanism, Treatment
 from scans.models import Device
+from tests.at_once import post_at_once
 from tests.conftest import make_user
 from tests.osteoclinic.test_concurrency import opened_form
 
@@ -148,25 +148,12 @@ def test_on_postgresql_two_simultaneous_saves_of_one_field_keep_one_and_stop_one
     record = make(paula)
     url = reverse(url_name, args=[record.pk])
     first, second, alice_form, bob_form = two_open_forms(alice, bob, url)
-    posts = {
-        "alice": (first, {**alice_form, field: alice_value}),
-        "bob": (second, {**bob_form, field: bob_value}),
-    }
-    start, results = threading.Barrier(2), {}
-
-    def save(name):
-        start.wait()
-        try:
-            client, data = posts[name]
-            results[name] = client.post(url, data).status_code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=save, args=(name,)) for name in posts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = post_at_once(
+        {
+            "alice": (first, url, {**alice_form, field: alice_value}),
+            "bob": (second, url, {**bob_form, field: bob_value}),
+        }
+    )
     assert sorted(results.values()) == [200, 302]
     winner = next(name for name, status in results.items() if status == 302)
     record.refresh_from_db()

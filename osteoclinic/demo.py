@@ -255,6 +255,8 @@ def _seed_caregiver():
             "relationship": "daughter",
             "channel": GrantChannel.PATIENT,
             "invited_by": paula.user,
+            "invited_by_name": "Paula Fischer (paula)",
+            "caregiver_username": clara.username,
             "accepted_at": timezone.now(),
         },
     )

@@ -21,6 +21,7 @@ PLAIN_WORDS = {
     AccessAction.EXPORT: "a copy of your results, as a file",
     AccessAction.PORTAL: "your portal pages",
     AccessAction.FORM: "a form with your details, to add or change something",
+    AccessAction.CAREGIVERS: "who can see your portal",
     AccessAction.DIARY: "your symptom diary",
     AccessAction.EDUCATION: "a page chosen for you",
     AccessAction.ADMIN: "your record in the administration pages",

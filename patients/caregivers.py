@@ -73,6 +73,12 @@ def _email(grant: CaregiverGrant, base_url: str) -> None:
     )
 
 
+def _name(user) -> str:
+    """A person as the grant keeps them: their name and username."""
+    name, username = user.get_full_name(), user.get_username()
+    return (f"{name} ({username})" if name else username)[:300]
+
+
 @transaction.atomic
 def caregiver_invite(
     *,
@@ -106,6 +112,7 @@ def caregiver_invite(
     grant.name, grant.relationship = name, relationship
     grant.channel, grant.consent_note = channel, consent_note
     grant.invited_by, grant.invited_at = invited_by, timezone.now()
+    grant.invited_by_name = _name(invited_by)
     grant.save()
     _email(grant, base_url)
     return grant
@@ -132,7 +139,8 @@ def caregiver_accept(*, grant: CaregiverGrant, user) -> CaregiverGrant:
     if CaregiverGrant.objects.open().filter(patient=locked.patient, caregiver=user).exists():
         raise CaregiverRefused("This account already has access to this patient's portal.")
     locked.caregiver, locked.accepted_at = user, timezone.now()
-    locked.save(update_fields=["caregiver", "accepted_at", "updated_at"])
+    locked.caregiver_username = user.get_username()
+    locked.save(update_fields=["caregiver", "caregiver_username", "accepted_at", "updated_at"])
     user._osteoclinic_caregiver = True
     return locked
 
@@ -144,6 +152,6 @@ def caregiver_revoke(*, grant: CaregiverGrant, user) -> CaregiverGrant:
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.revoked_by = user
-        locked.revoked_by_name = (user.get_full_name() or user.get_username())[:300]
+        locked.revoked_by_name = _name(user)
         locked.save(update_fields=["revoked_at", "revoked_by", "revoked_by_name", "updated_at"])
     return locked

@@ -531,6 +531,7 @@ class CaregiverGrant(models.Model):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    invited_by_name = models.CharField("invited by", max_length=300, blank=True)
     # When the latest invitation was sent: a link sent before it no longer works.
     invited_at = models.DateTimeField(default=timezone.now)
     caregiver = models.ForeignKey(
@@ -541,16 +542,20 @@ class CaregiverGrant(models.Model):
         related_name="caregiver_grants",
         verbose_name="caregiver's account",
     )
+    caregiver_username = models.CharField("caregiver's account", max_length=150, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Kept as text too, like every author: it outlives the account.
-    revoked_by_name = models.CharField(max_length=300, blank=True)
+    revoked_by_name = models.CharField("revoked by", max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(bases=[AuthoredHistory])
+    # The history names the people as text (above), which outlives their accounts.
+    history = HistoricalRecords(
+        bases=[AuthoredHistory], excluded_fields=["invited_by", "caregiver", "revoked_by"]
+    )
 
     objects = CaregiverGrantQuerySet.as_manager()
 

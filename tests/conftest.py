@@ -47,6 +47,7 @@ def make_caregiver(username: str, *patients: Patient, **names) -> User:
             channel="patient",
             invited_by=patient.user,
             caregiver=user,
+            caregiver_username=user.username,
             accepted_at=datetime.datetime.now(datetime.UTC),
         )
     return user

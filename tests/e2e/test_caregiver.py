@@ -110,6 +110,9 @@ def test_a_caregiver_is_invited_signs_up_sees_the_result_and_loses_access_on_rev
     mother.reload()
     expect(mother.get_by_test_id("caregiver-grant")).to_contain_text("Has access")
     fits_and_passes_axe(mother, tmp_path, "caregivers-active-desktop")
+    mother.set_viewport_size(PHONE)
+    fits_and_passes_axe(mother, tmp_path, "caregivers-active-phone")
+    mother.set_viewport_size(DESKTOP)
     mother.get_by_role("link", name="Who looked at my record").click()
     expect(mother.locator("main")).to_contain_text("Jane Doe (caregiver)")
 
@@ -159,3 +162,18 @@ def test_a_clinician_records_consent_and_a_caregiver_of_two_chooses_whom_to_help
     fits_and_passes_axe(helper, tmp_path, "choose-phone")
     helper.get_by_role("button", name="Pete Okafor").click()
     expect(helper.get_by_test_id("on-behalf-banner")).to_contain_text("Pete Okafor")
+
+    # Carol writes in Pete's diary; the entry says it was hers.
+    helper.goto(f"{live_server.url}/portal/symptoms/")
+    expect(helper.get_by_test_id("on-behalf")).to_contain_text("on behalf of Pete Okafor")
+    helper.get_by_label("3", exact=True).check()
+    helper.get_by_label("Hip").check()
+    helper.get_by_role("button", name="Save my entry").click()
+    expect(helper.get_by_test_id("entered-by")).to_have_text(
+        "Entered on Pete's behalf by Carol Jones (caregiver)."
+    )
+    fits_and_passes_axe(helper, tmp_path, "diary-on-behalf-phone")
+    helper.set_viewport_size(DESKTOP)
+    fits_and_passes_axe(helper, tmp_path, "diary-on-behalf-desktop")
+    helper.goto(f"{live_server.url}/portal/choose/")
+    fits_and_passes_axe(helper, tmp_path, "choose-desktop")

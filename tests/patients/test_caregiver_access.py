@@ -78,7 +78,9 @@ def test_the_caregiver_signs_up_from_the_link_and_sees_the_patients_result(
     response = client.post(path, SIGN_UP)
 
     assert response.status_code == 302 and response["Location"] == reverse("portal:home")
-    jane = CaregiverGrant.objects.get().caregiver
+    grant = CaregiverGrant.objects.get()
+    assert (grant.caregiver_username, grant.invited_by_name) == ("jane", "paula")
+    jane = grant.caregiver
     assert (jane.username, jane.email, jane.get_full_name()) == (
         "jane",
         "jane@example.org",
@@ -125,8 +127,11 @@ def test_a_revoked_grant_takes_effect_at_the_next_request_and_stays_in_the_histo
     assert grant.revoked_at is not None and grant.state_label == "revoked"
     assert CaregiverGrant.objects.filter(pk=grant.pk).exists()  # never deleted
     history = client_for(alice).get(reverse("patients:history", args=[paula.pk]))
-    kinds = [(entry.record, entry.action) for entry in history.context["page"].object_list]
-    assert any("Caregiver access" in record and action == "Changed" for record, action in kinds)
+    ended = history.context["page"].object_list[0]
+    assert ended.record.startswith("Caregiver access: Carol Carer") and ended.who == "paula"
+    changes = {change.label: (change.old, change.new) for change in ended.changes}
+    assert changes["revoked by"] == ("—", "paula")
+    assert changes["revoked at"][0] == "—"
     listed = client_for(paula.user).get(reverse("portal:caregivers")).content
     assert listed.count(b"Access ended") == 1
 

@@ -25,6 +25,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.test import TestCase
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -79,6 +81,12 @@ any_text = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60),
     st.builds(lambda char, count: char * count, st.characters(codec="utf-8"), st.integers(1, 5000)),
 )
+
+
+# A path segment: anything but a slash, which would make it another address.
+segment = any_text.filter(lambda text: text and "/" not in text)
+# The id part of a one-time link: made-up text, or any number encoded as the site encodes ids.
+link_id = st.one_of(segment, st.integers().map(lambda n: urlsafe_base64_encode(force_bytes(n))))
 
 
 def text_or(*valid: str):

@@ -594,6 +594,14 @@ class CaregiverGrant(models.Model):
             return "invited, not yet accepted"
         return "active"
 
+    @property
+    def invitation_expired(self) -> bool:
+        """A waiting invitation whose link no longer works (PORTAL_INVITATION_DAYS)."""
+        if self.revoked_at is not None or self.caregiver_id is not None:
+            return False
+        lifetime = datetime.timedelta(days=settings.PORTAL_INVITATION_DAYS)
+        return timezone.now() - self.invited_at > lifetime
+
 
 class AccessAction(models.TextChoices):
     RECORD = "record", "Record page"

@@ -418,3 +418,25 @@ def test_on_postgresql_two_invitations_to_one_person_at_once_make_one_grant(paul
 
     assert results == {"paula": 302, "alice": 302}
     assert CaregiverGrant.objects.count() == 1 and Message.objects.count() == 2
+
+
+def test_an_expired_invitation_says_so_and_is_sent_again_from_the_list(
+    client, client_for, paula, settings
+):
+    old_link = invite_as_paula(client_for, paula)
+    grant = CaregiverGrant.objects.get()
+    lifetime = datetime.timedelta(days=settings.PORTAL_INVITATION_DAYS, minutes=1)
+    CaregiverGrant.objects.filter(pk=grant.pk).update(invited_at=grant.invited_at - lifetime)
+    patient = client_for(paula.user)
+
+    listed = patient.get(reverse("portal:caregivers")).content.decode()
+    assert "not yet accepted; the link has expired." in listed
+    resend = re.search(r'<form method="post" action="/portal/caregivers/">.*?</form>', listed, re.S)
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', resend.group(0)))
+    assert patient.post(reverse("portal:caregivers"), fields).status_code == 302
+
+    assert CaregiverGrant.objects.count() == 1 and Message.objects.count() == 2
+    assert "the link has expired" not in patient.get(reverse("portal:caregivers")).content.decode()
+    client.logout()
+    assert client.get(old_link).status_code == 410
+    assert client.get(local(invitation_link(Message.objects.latest("pk")))).status_code == 200

@@ -123,7 +123,11 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
         live = stored is not None and stored.is_published and obj.is_published
         if live and any(getattr(obj, name) != getattr(stored, name) for name in REVISED_FIELDS):
             values = {name: getattr(obj, name) for name in REVISED_FIELDS}
-            obj._revision = page_revision_save(page=stored, values=values, user=request.user)
+            pending = stored.pending_revision()
+            if pending and values == {name: getattr(pending, name) for name in REVISED_FIELDS}:
+                obj._revision = pending  # saved again as it was: still the same revision
+            else:
+                obj._revision = page_revision_save(page=stored, values=values, user=request.user)
             for name in REVISED_FIELDS:
                 setattr(obj, name, getattr(stored, name))
             if not set(form.changed_data) - set(REVISED_FIELDS) - {VERSION_FIELD}:

@@ -139,7 +139,7 @@ def propose_content_updates(page_model, revision_model, directory: Path = CONTEN
             triggers=page.triggers,
             order=page.order,
             note="The clinic's guide text, updated with the site (links between pages, parts "
-            "for women or men). Compare it with the page before publishing.",
+            "for women or men). Compare it with the page before publishing",
         )
         proposed.append(source.slug)
     return proposed

@@ -76,6 +76,17 @@ def test_a_second_edit_replaces_the_pending_revision_and_both_are_kept(eddie, cl
     assert page("calcium-vitamin-d").summary == calcium.summary  # still the published one
 
 
+def test_saving_the_pending_revision_unchanged_keeps_it(eddie, client):
+    calcium = page("calcium-vitamin-d")
+    client.force_login(eddie)
+    save_as_editor(client, calcium, summary="First try.")
+
+    save_as_editor(client, calcium, summary="First try.", mark_reviewed="on")
+
+    assert list(calcium.revisions.values_list("state", flat=True)) == ["pending"]
+    assert page("calcium-vitamin-d").reviewed_by == eddie  # the review is recorded at once
+
+
 def test_a_draft_page_changes_at_once(eddie, client):
     draft = EducationPage.objects.create(
         slug="draft", title="Draft", summary="Soon.", body="## Soon", status="draft", order=1

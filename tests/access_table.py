@@ -98,6 +98,47 @@ def paula_invitation(world):
     )
 
 
+def checked_import_job(user):
+    """An upload of `user`'s, checked, with one rejected row: the import pages' object."""
+    from scans.import_jobs import pack
+    from scans.models import ImportJob
+
+    return ImportJob.objects.create(
+        created_by=user,
+        filename="scans.csv",
+        size=40,
+        date_format="iso",
+        data=pack("mrn,date\nMRN-UNKNOWN,2026-13-01\n"),
+        stage="checked",
+        counts={"rows": 1, "errors": 1},
+        rejects=pack("mrn,date,error\nMRN-UNKNOWN,2026-13-01,date: no such month\n"),
+    )
+
+
+def dxa_scans_page(world):
+    from education.models import EducationPage
+
+    return {"object_id": EducationPage.objects.get(slug="dxa-scans").pk}
+
+
+def dxa_scans_revision(world):
+    """A pending revision of a published page, with a script the sanitizer takes out."""
+    from education.models import EducationPage, PageRevision
+
+    page = EducationPage.objects.get(slug="dxa-scans")
+    revision = PageRevision.objects.create(
+        page=page,
+        title=page.title,
+        summary=page.summary,
+        body=page.body + "\n\nSee [our page on exercise](page:exercise-bone-health).\n\n"
+        "<script>alert(1)</script>",
+        audience=page.audience,
+        triggers=page.triggers,
+        order=page.order,
+    )
+    return {"object_id": page.pk, "revision_id": revision.pk}
+
+
 def paula_episode(world):
     """A fracture liaison episode on a fragility fracture of paula's."""
     from liaison.models import Episode
@@ -297,6 +338,8 @@ ACCESS: dict[str, Row] = {
     "portal:caregiver_invitation": everyone(
         GONE, kwargs=lambda world: {"gidb64": "MQ", "token": "not-a-valid-token"}
     ),
+    # A published page linked from another one: any patient may read it; it holds no record.
+    "portal:page": portal_page(kwargs=lambda world: {"slug": "gentle-rehabilitation"}),
     # --- background work: superusers only ---
     "jobs:list": Row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- end background work ---
@@ -342,6 +385,16 @@ ACCESS: dict[str, Row] = {
             .related_model.objects.get(slug="dxa-scans")
             .pk
         },
+    ),
+    "admin:education_educationpage_change": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_page
+    ),
+    "admin:education_educationpage_history": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_page
+    ),
+    # An edit of a published page waits as a revision: its preview, removals and changes.
+    "admin:education_educationpage_revision": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_revision
     ),
     "admin:education_patienteducation_changelist": Row(
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK

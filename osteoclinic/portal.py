@@ -143,10 +143,12 @@ def education_page(request, patient, pk):
     return render(request, "osteoclinic/portal_education.html", context)
 
 
+@records_access(AccessAction.EDUCATION, None)
 @patient_required
 def library_page(request, patient, slug):
     """A published page that another page links to, though it was not chosen for the patient.
-    It shows nothing of their record."""
+    It shows nothing of their record, but it is a view of their portal (a caregiver's banner
+    names the patient), so it is logged like the others."""
     page = get_object_or_404(EducationPage.objects.for_patients(), slug=slug)
     return render(request, "osteoclinic/portal_education.html", _page_context(patient, page))
 

@@ -495,6 +495,7 @@ ACCESS_LOG = {
     "scans:export_fhir": NAMED,
     "portal:home": OWN,
     "portal:chart": OWN,
+    "portal:page": OWN,
     "portal:symptoms": OWN,
     "portal:pain_chart": OWN,
     "portal:access_log": OWN,

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "outbox",
     "patients",
     "scans",
+    "exchange",
     "education",
     "liaison",
     "osteoclinic",

@@ -476,4 +476,4 @@ class ImportJob(models.Model):
         return f"{self.filename} ({self.get_stage_display().lower()})"
 
     def get_absolute_url(self):
-        return reverse("scans:import_job", args=[self.pk])
+        return reverse("exchange:import_job", args=[self.pk])

@@ -196,21 +196,21 @@ ACCESS: dict[str, Row] = {
     "scans:chart": clinician_page(kwargs=lambda world: {"pk": world["paula"].pk, "kind": "bmd"}),
     # --- end scans app ---
     # --- scans import/export ---
-    "scans:import": clinician_page(),
-    "scans:import_template": clinician_page(),
+    "exchange:import": clinician_page(),
+    "exchange:import_template": clinician_page(),
     # An upload of alice's, checked: its page and rejected rows are hers (and superusers').
-    "scans:import_job": clinician_page(kwargs=import_pk),
-    "scans:import_rejects": clinician_page(kwargs=import_pk),
+    "exchange:import_job": clinician_page(kwargs=import_pk),
+    "exchange:import_rejects": clinician_page(kwargs=import_pk),
     # Posted without saying whether the file holds new or past results: the preview again.
-    "scans:import_confirm": Row(
+    "exchange:import_confirm": Row(
         LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, kwargs=import_pk, method="post"
     ),
-    "scans:import_cancel": Row(
+    "exchange:import_cancel": Row(
         LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
     ),
-    "scans:export_csv": clinician_page(),
-    "scans:export_patient_csv": clinician_page(kwargs=paula_pk),
-    "scans:export_fhir": clinician_page(kwargs=paula_pk),
+    "exchange:export_csv": clinician_page(),
+    "exchange:export_patient_csv": clinician_page(kwargs=paula_pk),
+    "exchange:export_fhir": clinician_page(kwargs=paula_pk),
     # --- end scans import/export ---
     # --- liaison app: clinician pages ---
     "liaison:episode_create": clinician_page(kwargs=paula_pk),
@@ -378,9 +378,9 @@ ACCESS_LOG = {
     "scans:frax_create": NAMED,
     "scans:frax_error": NAMED,
     "scans:chart": NAMED,
-    "scans:export_csv": LISTED,
-    "scans:export_patient_csv": NAMED,
-    "scans:export_fhir": NAMED,
+    "exchange:export_csv": LISTED,
+    "exchange:export_patient_csv": NAMED,
+    "exchange:export_fhir": NAMED,
     "portal:home": OWN,
     "portal:chart": OWN,
     "portal:symptoms": OWN,

@@ -23,10 +23,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from exchange.import_jobs import pack
 from osteoclinic import demo
 from outbox.services import message_enqueue
 from patients.models import Patient
-from scans.import_jobs import pack
 from scans.models import Device, ImportJob
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"

@@ -27,26 +27,13 @@ from scans import densitometry as d
 from scans.interpretation import ScanReading, SiteChange, load_scan_readings
 from scans.models import Device, DexaScan, ScanStatus, Site, SiteMeasurement, VertebraMeasurement
 
+from .codes import LOINC_CODES
+
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 LATERALITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-structureLaterality"
 DXA_PANEL = ("83311-1", "Bone density quantitative measurement by DXA panel")
-
-# docs/clinical-rules.md §9: (BMD, T-score, Z-score) LOINC codes by site and side ("" = side not
-# given).
-LOINC_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
-    (Site.LUMBAR_SPINE, ""): ("24966-4", "38267-1", "85394-5"),
-    (Site.TOTAL_HIP, ""): ("38261-4", "38264-8", "80933-5"),
-    (Site.TOTAL_HIP, "left"): ("46278-8", "80946-7", "80938-4"),
-    (Site.TOTAL_HIP, "right"): ("46279-6", "80945-9", "80937-6"),
-    (Site.FEMORAL_NECK, ""): ("24701-5", "38263-0", "80934-3"),
-    (Site.FEMORAL_NECK, "left"): ("80954-1", "80948-3", "80940-0"),
-    (Site.FEMORAL_NECK, "right"): ("80953-3", "80947-5", "80939-2"),
-    (Site.RADIUS_33, ""): ("24890-6", "38265-5", "80932-7"),
-    (Site.RADIUS_33, "left"): ("80952-5", "80944-2", "80936-8"),
-    (Site.RADIUS_33, "right"): ("80951-7", "80943-4", "80935-0"),
-}
 
 # SNOMED CT body structures (as DICOM lists them): lumbar spine, neck of femur, proximal femur
 # (the total hip region of interest) and radius.

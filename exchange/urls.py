@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import inbound_views as inbound
 from . import views as transfers
 
 app_name = "exchange"
@@ -18,4 +19,7 @@ urlpatterns = [
         "scans/patient/<int:pk>/export.csv", transfers.export_patient_csv, name="export_patient_csv"
     ),
     path("scans/patient/<int:pk>/fhir.json", transfers.export_fhir, name="export_fhir"),
+    path("exchange/inbound/", inbound.inbound_list, name="inbound_list"),
+    path("exchange/inbound/<int:pk>/", inbound.inbound_detail, name="inbound_detail"),
+    path("exchange/inbound/<int:pk>/process/", inbound.inbound_process, name="inbound_process"),
 ]

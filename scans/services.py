@@ -108,6 +108,13 @@ def scan_review(
         scan.patient_note = patient_note
     scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
     scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "patient_note", "updated_at"])
+    if release and scan.corrects_id is not None:
+        # The corrected result takes the place of the released one it corrects.
+        corrected = DexaScan.objects.select_for_update().get(pk=scan.corrects_id)
+        if not corrected.entered_in_error:
+            corrected.mark_entered_in_error(
+                f"Replaced by the corrected result released on {timezone.localdate():%Y-%m-%d}."
+            )
     announce_record_changed(DexaScan, scan.patient)
     return scan
 

@@ -79,6 +79,21 @@ def import_pk(world):
     return {"pk": world["import_job"].pk}
 
 
+def paula_inbound(world):
+    """A result received by HL7 v2 for paula, waiting because its sender is not set up."""
+    from exchange.models import InboundMessage, InboundStatus
+    from tests.exchange.hl7_messages import oru
+
+    inbound = InboundMessage.objects.create(
+        raw=oru(control_id=f"ACCESS-{InboundMessage.objects.count()}"),
+        status=InboundStatus.WAITING,
+        reason="No HL7 sender is set up.",
+        ack_code="AA",
+        patient=world["paula"],
+    )
+    return {"pk": inbound.pk}
+
+
 def paula_episode(world):
     """A fracture liaison episode on a fragility fracture of paula's."""
     from liaison.models import Episode
@@ -211,6 +226,19 @@ ACCESS: dict[str, Row] = {
     "exchange:export_csv": clinician_page(),
     "exchange:export_patient_csv": clinician_page(kwargs=paula_pk),
     "exchange:export_fhir": clinician_page(kwargs=paula_pk),
+    # Results received by HL7 v2: the list, one message (about paula) and processing it again.
+    "exchange:inbound_list": clinician_page(),
+    "exchange:inbound_detail": clinician_page(kwargs=paula_inbound),
+    "exchange:inbound_process": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=paula_inbound,
+        method="post",
+    ),
     # --- end scans import/export ---
     # --- liaison app: clinician pages ---
     "liaison:episode_create": clinician_page(kwargs=paula_pk),
@@ -381,6 +409,8 @@ ACCESS_LOG = {
     "exchange:export_csv": LISTED,
     "exchange:export_patient_csv": NAMED,
     "exchange:export_fhir": NAMED,
+    "exchange:inbound_detail": NAMED,
+    "exchange:inbound_process": NAMED,
     "portal:home": OWN,
     "portal:chart": OWN,
     "portal:symptoms": OWN,

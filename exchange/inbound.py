@@ -86,6 +86,11 @@ def _number(obs: hl7v2.Observation, quantity: str) -> Decimal:
         value = parse_number(obs.value, field=where)
     except NumberError as error:
         raise hl7v2.MessageError(str(error)) from None
+    return value_check(value, quantity, where=where, as_sent=obs.value)
+
+
+def value_check(value: Decimal, quantity: str, *, where: str, as_sent: str) -> Decimal:
+    """The value when it fits the record's bounds and decimals; MessageError naming it if not."""
     low, high, places = BOUNDS[quantity]
     if not Decimal(low) <= value <= Decimal(high):
         raise hl7v2.MessageError(
@@ -94,7 +99,7 @@ def _number(obs: hl7v2.Observation, quantity: str) -> Decimal:
         )
     if -value.as_tuple().exponent > places:
         raise hl7v2.MessageError(
-            f"{where}: {obs.value} has more than {places} decimals; scanners report "
+            f"{where}: {as_sent} has more than {places} decimals; scanners report "
             f"{places} (docs/clinical-rules.md §1)."
         )
     return value
@@ -249,7 +254,14 @@ def _store(
         scan.checked_by = user.get_username() if user is not None else ""
         scan.checked_at = timezone.now()
     scan.save()
-    stored = {(m.site, m.side): m for m in scan.measurements.all()} if scan.pk else {}
+    measurements_store(scan=scan, found=found)
+    announce_record_changed(DexaScan, patient)
+    return scan, what
+
+
+def measurements_store(*, scan: DexaScan, found: list[SiteValues]) -> None:
+    """The scan's site values as received: each site's row made or its values replaced."""
+    stored = {(m.site, m.side): m for m in scan.measurements.all()}
     for values in found:
         measurement = stored.get((values.site, values.side)) or SiteMeasurement(
             scan=scan,
@@ -257,11 +269,9 @@ def _store(
             side=values.side,
             vertebrae="L1-L4" if values.site == Site.LUMBAR_SPINE else "",
         )
-        for quantity in ("bmd", "t_score", "z_score", "bmc", "area"):
+        for quantity in BOUNDS:
             setattr(measurement, quantity, values.values.get(quantity))
         measurement.save()
-    announce_record_changed(DexaScan, patient)
-    return scan, what
 
 
 def _process(inbound: InboundMessage, *, user=None) -> None:
@@ -286,7 +296,9 @@ def _process(inbound: InboundMessage, *, user=None) -> None:
             date_check(result.observed_on, what="scan date (OBR-7)", born=patient.date_of_birth)
         except ValidationError as error:
             raise hl7v2.MessageError(" ".join(error.messages)) from None
-        warnings = _warnings(patient=patient, device=sender.device, result=result, found=found)
+        warnings = plausibility_warnings(
+            patient=patient, device=sender.device, date=result.observed_on, found=found
+        )
         if warnings and warnings != inbound.checked_warnings:
             inbound.checked_warnings = []
             raise Waiting(
@@ -415,18 +427,20 @@ def pending_warnings(inbound: InboundMessage) -> list[str]:
         found, _ = site_values(result, local)
     except hl7v2.MessageError:
         return []
-    return _warnings(patient=inbound.patient, device=sender.device, result=result, found=found)
+    return plausibility_warnings(
+        patient=inbound.patient, device=sender.device, date=result.observed_on, found=found
+    )
 
 
-def _warnings(*, patient, device, result: hl7v2.Result, found: list[SiteValues]) -> list[str]:
+def plausibility_warnings(*, patient, device, date, found: list[SiteValues]) -> list[str]:
     """The scan form's plausibility warnings for the message's values (§13)."""
     existing = DexaScan.objects.valid().filter(
-        patient=patient, device=device, date=result.observed_on, corrects=None
+        patient=patient, device=device, date=date, corrects=None
     )
     return entry.scan_warnings(
         patient=patient,
         device=device,
-        date=result.observed_on,
+        date=date,
         results=[
             entry.Entered(v.site, v.side, v.values["bmd"], v.values["t_score"]) for v in found
         ],

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import fhir_views
 from . import inbound_views as inbound
 from . import views as transfers
 
@@ -19,6 +20,7 @@ urlpatterns = [
         "scans/patient/<int:pk>/export.csv", transfers.export_patient_csv, name="export_patient_csv"
     ),
     path("scans/patient/<int:pk>/fhir.json", transfers.export_fhir, name="export_fhir"),
+    path("exchange/fhir/import/", fhir_views.fhir_import, name="fhir_import"),
     path("exchange/inbound/", inbound.inbound_list, name="inbound_list"),
     path("exchange/inbound/<int:pk>/", inbound.inbound_detail, name="inbound_detail"),
     path("exchange/inbound/<int:pk>/process/", inbound.inbound_process, name="inbound_process"),

@@ -227,6 +227,7 @@ ACCESS: dict[str, Row] = {
     "exchange:export_patient_csv": clinician_page(kwargs=paula_pk),
     "exchange:export_fhir": clinician_page(kwargs=paula_pk),
     # Results received by HL7 v2: the list, one message (about paula) and processing it again.
+    "exchange:fhir_import": clinician_page(),
     "exchange:inbound_list": clinician_page(),
     "exchange:inbound_detail": clinician_page(kwargs=paula_inbound),
     "exchange:inbound_process": Row(

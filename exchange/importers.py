@@ -55,7 +55,7 @@ from scans.models import (
 )
 from scans.services import status_refresh_many
 
-from . import import_checks
+from . import import_checks, spreadsheets
 
 # The columns, in the order the template and the exports write them. `menopause` and
 # `vertebrae` go beyond the issue's list: without them a new patient would be read by age
@@ -168,9 +168,15 @@ class ImportFileError(Exception):
 
 
 def decode(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 with or without a byte-order mark."""
+    """The text of an uploaded file: UTF-8 with or without a byte-order mark, or the first
+    sheet of an Excel workbook (XLSX) as CSV."""
     if not data.strip():
         raise ImportFileError("The file is empty.")
+    if spreadsheets.is_xlsx(data):
+        try:
+            return spreadsheets.xlsx_text(data)
+        except ValueError as error:
+            raise ImportFileError(str(error)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

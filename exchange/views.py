@@ -45,9 +45,15 @@ def _head(text: str, lines: int = HEAD_LINES) -> str:
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, comma- or semicolon-separated, one row per site measurement.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label="CSV or XLSX file",
+        help_text="CSV: UTF-8, comma- or semicolon-separated. XLSX: the first sheet is read, and "
+        "dates kept as dates are read as YYYY-MM-DD. One row per site measurement.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,text/csv,.xlsx,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
     )
     date_format = forms.ChoiceField(
         label="Dates in the file are written",

@@ -229,6 +229,8 @@ HL7_OUTBOUND_FACILITY = os.environ.get("HL7_OUTBOUND_FACILITY", "")
 # Seconds to wait for the receiver to connect and to answer before an attempt counts as failed.
 HL7_OUTBOUND_TIMEOUT = env_int("HL7_OUTBOUND_TIMEOUT", 30)
 OUTBOX_SENDERS = {"hl7": "outbox.mllp.send_mllp"}
+# Called with `scan=` in the transaction that releases a scan.
+SCAN_RELEASE_HOOKS = ["exchange.outbound.outbound_enqueue"]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

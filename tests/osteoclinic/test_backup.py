@@ -24,6 +24,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from exchange.import_jobs import pack
+from exchange.models import InboundMessage, LocalCode, Sender
 from osteoclinic import demo
 from outbox.services import message_enqueue
 from patients.models import Patient
@@ -131,6 +132,12 @@ def clinic(db, client, django_capture_on_commit_callbacks):
         data=pack("mrn\n"),
         stage="checked",
         counts={"rows": 0},
+    )
+    # A sender of HL7 results with a local code, and a result it sent for paula.
+    sender = Sender.objects.create(application="DXA-REPORTS", device=Device.objects.first())
+    LocalCode.objects.create(sender=sender, code="SPN-BMC", site="lumbar_spine", quantity="bmc")
+    InboundMessage.objects.create(
+        raw="MSH|^~\\&|DXA-REPORTS", status="waiting", reason="No patient.", sender=sender
     )
 
 

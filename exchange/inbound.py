@@ -1,5 +1,5 @@
 """Results received by HL7 v2: every message kept as it came, read, matched to a patient, checked
-like the scan form's results and stored as a draft (docs/clinical-rules.md §9, §13, §14).
+like the scan form's results and stored as a draft (docs/clinical-rules.md §9, §13, §14, §14.1).
 
 The answer follows §14: AA when the message is stored (as a draft, or kept for a clinician to
 match or confirm), AE with the reason when the message is wrong, AR when it cannot be stored

@@ -9,10 +9,9 @@ from django.conf import settings
 from django.db import connection
 
 from patients import epochs
-from patients.csvfile import csv_lines
+from patients.csvfile import FORMULA_STARTS, csv_lines
 from patients.models import Fracture
 from patients.versions import newest, read, select
-from scans.importers import FORMULA_STARTS
 
 from . import kpis
 from .models import FACT_FIELDS, Episode, facts_from

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "outbox",
     "patients",
     "scans",
+    "exchange",
     "education",
     "liaison",
     "osteoclinic",
@@ -216,6 +217,20 @@ BACKGROUND_WAITING_MINUTES = env_int("BACKGROUND_WAITING_MINUTES", 5)
 # The outbox tries a message this many times, waiting twice as long after each failure.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60)
+# HL7 v2 results (docs/clinical-rules.md §14). The listener (`manage.py hl7_listen`) refuses
+# a message larger than this and closes a connection silent this long in the middle of one.
+HL7_MAX_MESSAGE_BYTES = env_int("HL7_MAX_MESSAGE_BYTES", 1024 * 1024)
+HL7_IDLE_SECONDS = env_int("HL7_IDLE_SECONDS", 60)
+# Releasing a scan sends its results as an ORU^R01 to this MLLP endpoint (host:port), through
+# the outbox; empty sends nothing. MSH-5 and MSH-6 name the receiver.
+HL7_OUTBOUND_ENDPOINT = os.environ.get("HL7_OUTBOUND_ENDPOINT", "")
+HL7_OUTBOUND_APPLICATION = os.environ.get("HL7_OUTBOUND_APPLICATION", "")
+HL7_OUTBOUND_FACILITY = os.environ.get("HL7_OUTBOUND_FACILITY", "")
+# Seconds to wait for the receiver to connect and to answer before an attempt counts as failed.
+HL7_OUTBOUND_TIMEOUT = env_int("HL7_OUTBOUND_TIMEOUT", 30)
+OUTBOX_SENDERS = {"hl7": "outbox.mllp.send_mllp"}
+# Called with `scan=` in the transaction that releases a scan.
+SCAN_RELEASE_HOOKS = ["exchange.outbound.outbound_enqueue"]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

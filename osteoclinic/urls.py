@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/<int:pk>/summary/", views.patient_summary, name="patient_summary"),
     path("patients/", include("patients.urls")),
     path("scans/", include("scans.urls")),
+    path("", include("exchange.urls")),
     path("education/", include("education.urls")),
     path("liaison/", include("liaison.urls")),
     path("portal/", include("osteoclinic.portal_urls")),

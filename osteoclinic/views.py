@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from exchange.models import InboundMessage
 from jobs.overview import waiting_notice
 from patients.access import Role, clinician_required, patient_for_request, role_of
 from patients.audit import records_access
@@ -29,7 +30,11 @@ def home(request):
             context=lambda: {"sections": worklist.build(today)},
         )
         # Outside the cached part: it changes with the workers, not with the records.
-        context = {"part": part, "waiting": waiting_notice()}
+        context = {
+            "part": part,
+            "waiting": waiting_notice(),
+            "inbound_waiting": InboundMessage.objects.needing_attention().count(),
+        }
         return render(request, "osteoclinic/worklist.html", context)
     if role in (Role.PATIENT, Role.CAREGIVER):
         return redirect("portal:home")

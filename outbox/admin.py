@@ -15,9 +15,10 @@ class MessageAdmin(admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "last_error",
+        "response",
     )
     list_filter = ("status", "kind")
-    search_fields = ("recipient", "subject", "reason")
+    search_fields = ("recipient", "subject", "reason", "about")
     date_hierarchy = "created_at"
     actions = ["send_again"]
 

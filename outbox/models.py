@@ -17,6 +17,10 @@ class Message(models.Model):
     body = models.TextField()
     # What caused it, in plain words, for whoever looks at the outbox.
     reason = models.CharField(max_length=200, blank=True)
+    # The record it is about ("scan:42"), so that record's page can show what became of it.
+    about = models.CharField(max_length=100, blank=True, db_index=True)
+    # What the receiver answered, when it answers (an HL7 ACK), kept as received.
+    response = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

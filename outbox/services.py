@@ -53,7 +53,9 @@ def _enqueue(message: Message) -> str:
     )
 
 
-def message_enqueue(*, kind: str, recipient: str, body: str, subject: str = "", reason: str = ""):
+def message_enqueue(
+    *, kind: str, recipient: str, body: str, subject: str = "", reason: str = "", about: str = ""
+):
     """Put a message in the outbox, in the caller's transaction; a worker sends it."""
     sender_for(kind)  # an unknown kind fails here, in the caller's request, not in a worker
     with transaction.atomic():
@@ -63,6 +65,7 @@ def message_enqueue(*, kind: str, recipient: str, body: str, subject: str = "", 
             subject=subject,
             body=body,
             reason=reason,
+            about=about,
             next_attempt_at=timezone.now(),
         )
         message.task_id = _enqueue(message)

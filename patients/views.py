@@ -46,6 +46,9 @@ from .tokens import invitation_token
 HISTORY_PAGE_SIZE = 50
 
 
+PREFILLED = ("mrn", "family_name", "given_name", "date_of_birth", "sex")
+
+
 def _posted(request):
     # Not `request.POST or None`: an empty POST must still be validated, not shown afresh.
     return request.POST if request.method == "POST" else None
@@ -61,7 +64,9 @@ def _page_range(page):
 @clinician_required
 @once_per_token
 def patient_create(request):
-    form = PatientForm(_posted(request))
+    # A link may carry the details to start from (a received result's patient).
+    prefill = {name: request.GET[name] for name in PREFILLED if name in request.GET}
+    form = PatientForm(_posted(request), initial=prefill)
     if request.method == "POST" and form.is_valid():
 
         def save():

@@ -122,6 +122,16 @@ class DexaScan(EnteredInError):
     )
     checked_by = models.CharField("checked by", max_length=150, blank=True)
     checked_at = models.DateTimeField("checked at", null=True, blank=True)
+    # A corrected result received for a scan already released is a draft of its own; releasing
+    # it marks the released one entered in error (docs/clinical-rules.md §14).
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The released scan this draft corrects.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(bases=[AuthoredHistory])
@@ -132,11 +142,17 @@ class DexaScan(EnteredInError):
         ordering = ["-date", "-pk"]
         verbose_name = "DEXA scan"
         constraints = [
-            # A scan marked in error may be re-entered correctly for the same day.
+            # A scan marked in error may be re-entered correctly for the same day; a correction
+            # waits beside the released scan it corrects until it is released in its place.
             models.UniqueConstraint(
                 fields=["patient", "device", "date"],
-                condition=models.Q(entered_in_error=False),
+                condition=models.Q(entered_in_error=False, corrects__isnull=True),
                 name="scan_one_per_patient_device_day",
+            ),
+            models.UniqueConstraint(
+                fields=["corrects"],
+                condition=models.Q(entered_in_error=False, corrects__isnull=False),
+                name="scan_one_correction_at_a_time",
             ),
         ]
         indexes = [
@@ -476,4 +492,4 @@ class ImportJob(models.Model):
         return f"{self.filename} ({self.get_stage_display().lower()})"
 
     def get_absolute_url(self):
-        return reverse("scans:import_job", args=[self.pk])
+        return reverse("exchange:import_job", args=[self.pk])

@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from patients import epochs
 from patients.concurrency import changed_since_opened, version_of
@@ -108,6 +110,18 @@ def scan_review(
         scan.patient_note = patient_note
     scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
     scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "patient_note", "updated_at"])
+    if release:
+        # What else a release sets off (results sent out: settings.SCAN_RELEASE_HOOKS), in
+        # this transaction, so it happens only if the release is committed.
+        for hook in settings.SCAN_RELEASE_HOOKS:
+            import_string(hook)(scan=scan)
+    if release and scan.corrects_id is not None:
+        # The corrected result takes the place of the released one it corrects.
+        corrected = DexaScan.objects.select_for_update().get(pk=scan.corrects_id)
+        if not corrected.entered_in_error:
+            corrected.mark_entered_in_error(
+                f"Replaced by the corrected result released on {timezone.localdate():%Y-%m-%d}."
+            )
     announce_record_changed(DexaScan, scan.patient)
     return scan
 

@@ -1,6 +1,5 @@
 from django.urls import path
 
-from . import import_views as transfers
 from . import views
 
 app_name = "scans"
@@ -19,13 +18,4 @@ urlpatterns = [
     path("<int:pk>/edit/", views.scan_edit, name="scan_edit"),
     path("<int:pk>/review/", views.scan_review, name="scan_review"),
     path("<int:pk>/error/", views.scan_error, name="scan_error"),
-    path("import/", transfers.import_upload, name="import"),
-    path("import/template.csv", transfers.import_template, name="import_template"),
-    path("import/<int:pk>/", transfers.import_job, name="import_job"),
-    path("import/<int:pk>/confirm/", transfers.import_confirm, name="import_confirm"),
-    path("import/<int:pk>/cancel/", transfers.import_cancel, name="import_cancel"),
-    path("import/<int:pk>/rejected.csv", transfers.import_rejects, name="import_rejects"),
-    path("export.csv", transfers.export_csv, name="export_csv"),
-    path("patient/<int:pk>/export.csv", transfers.export_patient_csv, name="export_patient_csv"),
-    path("patient/<int:pk>/fhir.json", transfers.export_fhir, name="export_fhir"),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from outbox.models import Message
 from patients.access import clinician_required, patient_for_request
 from patients.audit import records_access
 from patients.concurrency import version_of
@@ -217,6 +218,8 @@ def scan_detail(request, pk):
         "vertebrae": vertebrae,
         "vertebra_note": entry.vertebra_note(vertebrae),
         "scan_reading": review.reading_of(record, scan),
+        # Results sent on release, and what the receiver answered.
+        "sent": Message.objects.filter(about=f"scan:{scan.pk}").order_by("created_at", "pk"),
     }
     return render(request, "scans/dexascan_detail.html", context)
 

@@ -100,7 +100,7 @@ def paula_invitation(world):
 
 def checked_import_job(user):
     """An upload of `user`'s, checked, with one rejected row: the import pages' object."""
-    from scans.import_jobs import pack
+    from exchange.import_jobs import pack
     from scans.models import ImportJob
 
     return ImportJob.objects.create(
@@ -137,6 +137,21 @@ def dxa_scans_revision(world):
         order=page.order,
     )
     return {"object_id": page.pk, "revision_id": revision.pk}
+
+
+def paula_inbound(world):
+    """A result received by HL7 v2 for paula, waiting because its sender is not set up."""
+    from exchange.models import InboundMessage, InboundStatus
+    from tests.exchange.hl7_messages import oru
+
+    inbound = InboundMessage.objects.create(
+        raw=oru(control_id=f"ACCESS-{InboundMessage.objects.count()}"),
+        status=InboundStatus.WAITING,
+        reason="No HL7 sender is set up.",
+        ack_code="AA",
+        patient=world["paula"],
+    )
+    return {"pk": inbound.pk}
 
 
 def paula_episode(world):
@@ -267,21 +282,35 @@ ACCESS: dict[str, Row] = {
     "scans:chart": clinician_page(kwargs=lambda world: {"pk": world["paula"].pk, "kind": "bmd"}),
     # --- end scans app ---
     # --- scans import/export ---
-    "scans:import": clinician_page(),
-    "scans:import_template": clinician_page(),
+    "exchange:import": clinician_page(),
+    "exchange:import_template": clinician_page(),
     # An upload of alice's, checked: its page and rejected rows are hers (and superusers').
-    "scans:import_job": clinician_page(kwargs=import_pk),
-    "scans:import_rejects": clinician_page(kwargs=import_pk),
+    "exchange:import_job": clinician_page(kwargs=import_pk),
+    "exchange:import_rejects": clinician_page(kwargs=import_pk),
     # Posted without saying whether the file holds new or past results: the preview again.
-    "scans:import_confirm": Row(
+    "exchange:import_confirm": Row(
         LOGIN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, kwargs=import_pk, method="post"
     ),
-    "scans:import_cancel": Row(
+    "exchange:import_cancel": Row(
         LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=import_pk, method="post"
     ),
-    "scans:export_csv": clinician_page(),
-    "scans:export_patient_csv": clinician_page(kwargs=paula_pk),
-    "scans:export_fhir": clinician_page(kwargs=paula_pk),
+    "exchange:export_csv": clinician_page(),
+    "exchange:export_patient_csv": clinician_page(kwargs=paula_pk),
+    "exchange:export_fhir": clinician_page(kwargs=paula_pk),
+    # Results received by HL7 v2: the list, one message (about paula) and processing it again.
+    "exchange:fhir_import": clinician_page(),
+    "exchange:inbound_list": clinician_page(),
+    "exchange:inbound_detail": clinician_page(kwargs=paula_inbound),
+    "exchange:inbound_process": Row(
+        LOGIN,
+        FORBIDDEN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=paula_inbound,
+        method="post",
+    ),
     # --- end scans import/export ---
     # --- liaison app: clinician pages ---
     "liaison:episode_create": clinician_page(kwargs=paula_pk),
@@ -490,9 +519,11 @@ ACCESS_LOG = {
     "scans:frax_create": NAMED,
     "scans:frax_error": NAMED,
     "scans:chart": NAMED,
-    "scans:export_csv": LISTED,
-    "scans:export_patient_csv": NAMED,
-    "scans:export_fhir": NAMED,
+    "exchange:export_csv": LISTED,
+    "exchange:export_patient_csv": NAMED,
+    "exchange:export_fhir": NAMED,
+    "exchange:inbound_detail": NAMED,
+    "exchange:inbound_process": NAMED,
     "portal:home": OWN,
     "portal:chart": OWN,
     "portal:page": OWN,

@@ -178,7 +178,7 @@ def test_a_head_request_is_logged_once_like_a_get(name, world, client_for):
 
     assert response.status_code == 200 and response.content == b""
     entries = AccessLogEntry.objects.count() - before
-    if name == "scans:export_csv":
+    if name == "exchange:export_csv":
         assert entries == 0, "a HEAD of the whole clinic's export sends no file: no entries"
     elif ACCESS_LOG[name] == LISTED:
         assert entries == len(set(AccessLogEntry.objects.values_list("patient")[:entries])) > 0

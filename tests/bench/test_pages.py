@@ -311,14 +311,14 @@ def test_fls_run_chart_cold_and_warm(results, subjects):
 
 @pytest.mark.django_db
 def test_fhir_export(results, subjects):
-    if importlib.util.find_spec("scans.fhir") is None:
-        results.notes.append("FHIR export: skipped, `scans/fhir.py` is not there yet.")
+    if importlib.util.find_spec("exchange.fhir") is None:
+        results.notes.append("FHIR export: skipped, `exchange/fhir.py` is not there yet.")
         return
     heavy, light = subjects["heavy"], subjects["light"]
     alice = client_for(subjects["alice"])
     try:
-        path = reverse("scans:export_fhir", args=[heavy.pk])
-        light_path = reverse("scans:export_fhir", args=[light.pk])
+        path = reverse("exchange:export_fhir", args=[heavy.pk])
+        light_path = reverse("exchange:export_fhir", args=[light.pk])
     except NoReverseMatch:
         path = None
     if path is not None:
@@ -326,7 +326,7 @@ def test_fhir_export(results, subjects):
         row.target, row.floor = "ratio:3", CLINICIAN
         counts = query_count(alice, path), query_count(alice, light_path)
     else:
-        fhir = importlib.import_module("scans.fhir")
+        fhir = importlib.import_module("exchange.fhir")
 
         def export(patient):
             return json.dumps(fhir.patient_bundle(patient))
@@ -336,7 +336,7 @@ def test_fhir_export(results, subjects):
             started = time.perf_counter()
             export(heavy)
             runs.append(time.perf_counter() - started)
-        row = Row("FHIR export, `scans.fhir.patient_bundle` (no URL yet)", runs, page=False)
+        row = Row("FHIR export, `exchange.fhir.patient_bundle` (no URL yet)", runs, page=False)
         counts = []
         for patient in (heavy, light):
             with CaptureQueriesContext(connection) as context:
@@ -381,10 +381,10 @@ def import_csv(rows: int = IMPORT_ROWS) -> str:
 
 @pytest.mark.django_db
 def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
-    if importlib.util.find_spec("scans.importers") is None:
-        results.notes.append("CSV import: skipped, `scans/importers.py` is not there yet.")
+    if importlib.util.find_spec("exchange.importers") is None:
+        results.notes.append("CSV import: skipped, `exchange/importers.py` is not there yet.")
         return
-    importers = importlib.import_module("scans.importers")
+    importers = importlib.import_module("exchange.importers")
     assert Device.objects.filter(serial=IMPORT_SERIAL).exists()
     text = import_csv()
     try:
@@ -429,7 +429,7 @@ def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
         ),
     ]
     results.notes.append(
-        "CSV import: measured once through `scans.importers` (the functions the upload and "
+        "CSV import: measured once through `exchange.importers` (the functions the upload and "
         "confirm pages call), in a transaction rolled back afterwards."
     )
 
@@ -441,8 +441,10 @@ UPLOAD_ROWS = 100_000
 def test_csv_import_upload_returns_at_once(results, subjects):
     """A 100,000-row file through the pages: the upload's request only stores it; a worker
     (here django-tasks-db's worker loop, in this process) checks it while the page follows."""
-    if importlib.util.find_spec("scans.import_jobs") is None:
-        results.notes.append("CSV import as tasks: skipped, `scans/import_jobs.py` is not there.")
+    if importlib.util.find_spec("exchange.import_jobs") is None:
+        results.notes.append(
+            "CSV import as tasks: skipped, `exchange/import_jobs.py` is not there."
+        )
         return
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -461,7 +463,7 @@ def test_csv_import_upload_returns_at_once(results, subjects):
     alice = client_for(subjects["alice"])
     started = time.perf_counter()
     file = SimpleUploadedFile("bench.csv", data, content_type="text/csv")
-    response = alice.post(reverse("scans:import"), {"file": file, "date_format": "iso"})
+    response = alice.post(reverse("exchange:import"), {"file": file, "date_format": "iso"})
     upload = time.perf_counter() - started
     assert response.status_code == 302, response.content[:500]
     page = response["Location"]

@@ -10,8 +10,8 @@ from django.urls import reverse
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
+from exchange.importers import COLUMNS, sniff_delimiter
 from patients.models import Patient
-from scans.importers import COLUMNS, sniff_delimiter
 from scans.models import (
     BMD_MAX,
     BMD_MIN,
@@ -149,7 +149,7 @@ files = st.one_of(
 
 def upload(client, data: bytes, date_format: str):
     file = SimpleUploadedFile("scans.csv", data, content_type="text/csv")
-    return client.post(reverse("scans:import"), {"file": file, "date_format": date_format})
+    return client.post(reverse("exchange:import"), {"file": file, "date_format": date_format})
 
 
 def import_through_the_pages(client, data: bytes, date_format: str):
@@ -171,7 +171,7 @@ def import_through_the_pages(client, data: bytes, date_format: str):
         assert "Nothing was written" in preview.content.decode()
         return None
     counts = preview.context["counts"]
-    rejects = client.get(reverse("scans:import_rejects", args=[job.pk]))
+    rejects = client.get(reverse("exchange:import_rejects", args=[job.pk]))
     if counts.conflicts + counts.errors == 0:
         assert rejects.status_code == 302
     else:
@@ -181,7 +181,9 @@ def import_through_the_pages(client, data: bytes, date_format: str):
         assert len(rejected) == 1 + counts.conflicts + counts.errors
 
     assert (
-        client.post(reverse("scans:import_confirm", args=[job.pk]), {"results": "new"}).status_code
+        client.post(
+            reverse("exchange:import_confirm", args=[job.pk]), {"results": "new"}
+        ).status_code
         == 302
     )
     run_tasks()
@@ -205,7 +207,7 @@ def import_through_the_pages(client, data: bytes, date_format: str):
         written = changes.get(SiteMeasurement._meta.label, 0)
         written += changes.get(VertebraMeasurement._meta.label, 0)
         assert written == done["new_measurements"], (changes, done)
-    assert client.get(reverse("scans:import_job", args=[job.pk])).status_code == 200
+    assert client.get(reverse("exchange:import_job", args=[job.pk])).status_code == 200
     return counts
 
 

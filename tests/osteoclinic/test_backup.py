@@ -25,10 +25,11 @@ from django.urls import reverse
 
 from education.models import REVISED_FIELDS, EducationPage
 from education.services import page_revision_save
+from exchange.import_jobs import pack
+from exchange.models import InboundMessage, LocalCode, Sender
 from osteoclinic import demo
 from outbox.services import message_enqueue
 from patients.models import Patient
-from scans.import_jobs import pack
 from scans.models import Device, ImportJob
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
@@ -140,6 +141,12 @@ def clinic(db, client, django_capture_on_commit_callbacks):
         data=pack("mrn\n"),
         stage="checked",
         counts={"rows": 0},
+    )
+    # A sender of HL7 results with a local code, and a result it sent for paula.
+    sender = Sender.objects.create(application="DXA-REPORTS", device=Device.objects.first())
+    LocalCode.objects.create(sender=sender, code="SPN-BMC", site="lumbar_spine", quantity="bmc")
+    InboundMessage.objects.create(
+        raw="MSH|^~\\&|DXA-REPORTS", status="waiting", reason="No patient.", sender=sender
     )
 
 

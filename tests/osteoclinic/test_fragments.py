@@ -105,8 +105,9 @@ def test_a_repeat_view_is_served_from_the_cache_in_fewer_queries(
     client.force_login(alice)
     with django_assert_max_num_queries(30) as first:
         client.get(url)
-    # Session, user, groups and the clinic's version; nothing of the records themselves.
-    with django_assert_max_num_queries(4) as repeat:
+    # Session, user, groups and the clinic's version; nothing of the records themselves. The
+    # worklist also counts the inbound results waiting (outside its cached part).
+    with django_assert_max_num_queries(5 if url == HOME else 4) as repeat:
         response = client.get(url)
     assert len(repeat.captured_queries) < len(first.captured_queries)
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from django.urls import reverse
         ("alice", lambda p: reverse("patients:edit", args=[p.pk])),
         ("alice", lambda p: reverse("patient_list")),
         ("alice", lambda p: reverse("scans:chart", args=[p.pk, "bmd"])),
-        ("alice", lambda p: reverse("scans:export_patient_csv", args=[p.pk])),
+        ("alice", lambda p: reverse("exchange:export_patient_csv", args=[p.pk])),
         ("paula", lambda p: reverse("portal:home")),
         ("paula", lambda p: reverse("portal:symptoms")),
         ("paula", lambda p: reverse("portal:pain_chart")),

@@ -137,9 +137,9 @@ def test_exports_are_logged_for_each_patient_they_carry(client, alice, paula, pe
     for patient in (paula, pete):
         scan(patient, hologic, datetime.date(2024, 1, 1), ("lumbar_spine", "", "0.9", "-1.5"))
     client.force_login(alice)
-    client.get(reverse("scans:export_fhir", args=[paula.pk]))
-    client.get(reverse("scans:export_patient_csv", args=[paula.pk]))
-    response = client.get(reverse("scans:export_csv"))
+    client.get(reverse("exchange:export_fhir", args=[paula.pk]))
+    client.get(reverse("exchange:export_patient_csv", args=[paula.pk]))
+    response = client.get(reverse("exchange:export_csv"))
     assert not AccessLogEntry.objects.filter(patient=pete).exists(), "logged as it is sent"
     b"".join(response.streaming_content)
     exports = AccessLogEntry.objects.filter(action="export")
@@ -155,6 +155,6 @@ def test_a_head_of_the_whole_clinic_export_writes_no_entry_per_patient(
     client, alice, paula_scan, pete
 ):
     client.force_login(alice)
-    response = client.head(reverse("scans:export_csv"))
+    response = client.head(reverse("exchange:export_csv"))
     assert response.status_code == 200 and response.content == b""
     assert not AccessLogEntry.objects.exists()

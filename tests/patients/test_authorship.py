@@ -40,7 +40,7 @@ def test_an_access_log_entry_keeps_the_name_as_text(named_alice, paula, client_f
 
 
 def test_imported_history_rows_keep_the_importers_name(named_alice, paula, client_for):
-    from tests.scans.test_import_pages import PAULA_ROW, confirm, csv_text, preview
+    from tests.exchange.test_import_pages import PAULA_ROW, confirm, csv_text, preview
 
     client = client_for(named_alice)
     preview(client, csv_text(PAULA_ROW))

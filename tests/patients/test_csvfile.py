@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from patients.csvfile import csv_text, safe_cell
 from patients.models import AccessLogEntry
-from tests.scans.test_import_pages import PAULA_ROW, job_url, preview
-from tests.scans.test_import_pages import csv_text as import_file
+from tests.exchange.test_import_pages import PAULA_ROW, job_url, preview
+from tests.exchange.test_import_pages import csv_text as import_file
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def alice_client(client, alice):
 def test_the_rejected_rows_file_neutralises_formulas(alice_client, paula):
     text = import_file({**PAULA_ROW, "t_score": "=1+1", "device_serial": "@SUM(A1)"})
     preview(alice_client, text)
-    response = alice_client.get(job_url("scans:import_rejects"))
+    response = alice_client.get(job_url("exchange:import_rejects"))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
     assert row[header.index("t_score")] == "'=1+1"

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from scans.fhir import patient_bundle
+from exchange.fhir import patient_bundle
 from scans.interpretation import load_record
 from scans.models import PatientStatus
 from scans.services import status_refresh

@@ -44,7 +44,7 @@ def worklist(alice) -> str:
 def fhir(alice, patient: Patient) -> dict:
     client = Client()
     client.force_login(alice)
-    return json.loads(client.get(reverse("scans:export_fhir", args=[patient.pk])).content)
+    return json.loads(client.get(reverse("exchange:export_fhir", args=[patient.pk])).content)
 
 
 def resources(bundle: dict, kind: str) -> list[dict]:
@@ -281,7 +281,7 @@ def test_an_unknown_menopausal_status_is_flagged_with_the_rule_used(
 
 
 def test_the_importer_stores_an_unknown_status_for_a_woman_without_one(alice, hologic):
-    from tests.scans.test_import_pages import NEW_ROW, confirm, csv_text, preview
+    from tests.exchange.test_import_pages import NEW_ROW, confirm, csv_text, preview
 
     client = Client()
     client.force_login(alice)

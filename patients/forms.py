@@ -35,11 +35,24 @@ HEIGHT_RANGE_MESSAGE = (
 
 
 class DateInput(forms.DateInput):
-    """The browser's date picker where there is one; YYYY-MM-DD typed where there is not."""
+    """A date typed and shown as YYYY-MM-DD, the same on every browser and phone.
 
-    input_type = "date"
+    A browser's date picker shows the date in the browser's locale (mm/dd/yyyy in an American
+    one), which contradicts the help text; a text field with the pattern keeps them alike.
+    """
+
+    input_type = "text"
+    PATTERN = r"\d{4}-\d{2}-\d{2}"
 
     def __init__(self, attrs=None):
+        attrs = {
+            "placeholder": "YYYY-MM-DD",
+            "pattern": self.PATTERN,
+            "title": "A date as YYYY-MM-DD, for example 2024-03-01",
+            "autocomplete": "off",
+            "size": 10,
+            **(attrs or {}),
+        }
         super().__init__(attrs, format="%Y-%m-%d")
 
 
@@ -346,7 +359,12 @@ class PatientListForm(forms.Form):
         "-dob": ("-date_of_birth", "family_name", "given_name", "mrn"),
     }
 
-    q = forms.CharField(label="Name or MRN", required=False, widget=forms.SearchInput)
+    q = forms.CharField(
+        label="Name, MRN or date of birth",
+        required=False,
+        widget=forms.SearchInput,
+        help_text="A date of birth as YYYY-MM-DD, alone or after a name.",
+    )
     sex = forms.ChoiceField(label="Sex", required=False, choices=[("", "Any"), *Sex.choices])
     has_fracture = forms.ChoiceField(
         label="Fractures (not entered in error)",

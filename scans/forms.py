@@ -76,7 +76,7 @@ class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
 class ScanForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
     past_dates = ("date",)
     date = forms.DateField(
-        label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+        label="Scan date", widget=DateInput(), help_text="YYYY-MM-DD"
     )
 
     checked = forms.BooleanField(
@@ -306,7 +306,7 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
 
     date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="Date of the study"
+        widget=DateInput(), label="Date of the study"
     )
     values_text = forms.CharField(
         label="BMD values (g/cm²)",
@@ -368,7 +368,7 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
 
 class FraxForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     past_dates = ("date",)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=DateInput())
 
     class Meta:
         model = FraxEntry

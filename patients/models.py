@@ -44,9 +44,8 @@ class PatientQuerySet(models.QuerySet):
         words = list(dict.fromkeys(text.split()))[: self.SEARCH_WORDS]
         births = [day for day in map(_iso_date, words) if day is not None]
         names = models.Q()
-        for word in words:
-            if _iso_date(word) is None:
-                names |= models.Q(family_name__icontains=word) | models.Q(given_name__icontains=word)
+        for word in (word for word in words if _iso_date(word) is None):
+            names |= models.Q(family_name__icontains=word) | models.Q(given_name__icontains=word)
         if births:
             names = models.Q(date_of_birth__in=births) & names
         return self.filter(models.Q(mrn__iexact=text) | names)

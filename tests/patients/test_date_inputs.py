@@ -39,9 +39,7 @@ def test_every_date_field_is_a_yyyy_mm_dd_text_field(alice, paula, client_for, u
         assert 'type="text"' in tag and r'pattern="\d{4}-\d{2}-\d{2}"' in tag
 
 
-def test_a_stored_date_is_shown_as_yyyy_mm_dd_and_a_typed_one_is_saved(
-    alice, paula, client_for
-):
+def test_a_stored_date_is_shown_as_yyyy_mm_dd_and_a_typed_one_is_saved(alice, paula, client_for):
     client = client_for(alice)
     page = client.get(reverse("patients:edit", args=[paula.pk])).content.decode()
     (tag,) = [tag for tag in date_inputs(page) if 'name="date_of_birth"' in tag]

@@ -10,9 +10,9 @@ from patients import epochs
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
 from scans import charts, trends
 from scans.interpretation import load_record, record_version, scan_intervals
-from scans.models import DexaScan, FraxEntry, Site
+from scans.models import DexaScan, FraxEntry, PatientStatus, ScanStatus, Site
 
-from . import fragments
+from . import fragments, worklist
 
 RECENT_REPORTS = 10
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
@@ -38,10 +38,42 @@ def page_context(request, patient: Patient) -> dict:
     return {
         "part": reading,
         "education_part": education,
+        **action_context(patient, datetime.date.today()),
         "fls_episodes": list(
             Episode.objects.valid().filter(patient=patient).select_related("fracture")
         ),
         **activity_context(patient),
+    }
+
+
+def action_context(patient: Patient, today: datetime.date) -> dict:
+    """What needs doing now for this patient, for the top of the record (read on every view):
+    red flags not acknowledged (most urgent first), scans waiting for review or release, a
+    vertebral fracture in its first weeks, and an overdue scan. Four queries."""
+    red_flags = list(
+        SymptomReport.objects.unacknowledged_red_flags()
+        .filter(patient=patient)
+        .select_related("patient")
+        .most_urgent_first()
+    )
+    waiting = list(
+        DexaScan.objects.valid()
+        .filter(patient=patient)
+        .exclude(status=ScanStatus.RELEASED)
+        .order_by("date", "pk")
+    )
+    fractures = [
+        {"fracture": fracture, "phase": worklist.vertebral_phase(fracture, today)}
+        for fracture in worklist.recent_vertebral(today).filter(patient=patient)
+    ]
+    status = PatientStatus.objects.filter(patient=patient).only("next_due").first()
+    overdue = status.next_due if status and status.next_due and status.next_due < today else None
+    return {
+        "action_red_flags": red_flags,
+        "action_waiting_scans": waiting,
+        "action_fractures": fractures,
+        "action_overdue": overdue,
+        "action_any": bool(red_flags or waiting or fractures or overdue),
     }
 
 

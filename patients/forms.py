@@ -345,6 +345,23 @@ class EnteredInErrorForm(forms.Form):
         return reason
 
 
+class AcknowledgeForm(forms.Form):
+    """Red flags seen by a clinician, with an optional note (docs/clinical-rules.md §11.4)."""
+
+    NOTE_MAX = 1000
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was done, for example “phoned, X-ray booked”.",
+        error_messages={
+            "max_length": f"Keep the note under {NOTE_MAX} characters "
+            "(it has %(show_value)d); longer notes belong in the record's notes."
+        },
+    )
+
+
 class PatientListForm(forms.Form):
     """Search, filters and sorting of the patient list, from the query string."""
 

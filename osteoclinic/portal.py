@@ -65,14 +65,13 @@ def _reading_context(patient) -> dict:
     changes = []
     if latest is not None:
         for row in latest.changes:
-            text = plain.change_sentence(
-                row.measurement.site_label, row.previous, row.previous_date
-            )
+            where = plain.site_words(row.measurement.site, row.measurement.side)
+            text = plain.change_sentence(where, row.previous, row.previous_date)
             if text:
                 changes.append(text)
     # Premenopausal women and men under 50 are read on Z-scores (docs/clinical-rules.md §2): their
     # page shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
-    charts = chart_panels(records, "portal:chart")
+    charts = chart_panels(records, "portal:chart", words=True)
     z_basis = charts[0]["kind"] == "zscore"
     # A newer scan not yet released means the patient has just been scanned: not "overdue".
     newer_scan_pending = latest is not None and (
@@ -85,7 +84,15 @@ def _reading_context(patient) -> dict:
         "newer_scan_pending": newer_scan_pending,
         "result": plain.result_sentence(latest.diagnosis) if latest else None,
         "changes": changes,
+        "result_rows": [
+            {
+                "where": plain.site_words(row.measurement.site, row.measurement.side),
+                "measurement": row.measurement,
+            }
+            for row in (latest.changes if latest else ())
+        ],
         "charts": charts,
+        "words": True,
     }
 
 
@@ -115,7 +122,7 @@ def education_page(request, patient, pk):
 def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    return trends.patient_chart_response(request, patient, kind)
+    return trends.patient_chart_response(request, patient, kind, words=True)
 
 
 @records_access(AccessAction.DIARY, None)

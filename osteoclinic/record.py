@@ -8,7 +8,7 @@ from education.panel import panel_version, record_panel_context
 from liaison.models import Episode
 from patients import epochs
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
-from scans import charts, trends
+from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan, FraxEntry, PatientStatus, ScanStatus, Site
 
@@ -128,9 +128,11 @@ CHART_TITLES = {
 VALUE_LABELS = {"tscore": "T-score", "zscore": "Z-score", "bmd": "BMD (g/cm²)"}
 
 
-def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
-    """The record's two trend charts (its diagnostic score and BMD): where to fetch each SVG,
-    and the table of the same numbers."""
+def chart_panels(records: dict, url_name: str, *url_args, words: bool = False) -> list[dict]:
+    """The record's two trend charts (its diagnostic score and BMD): where to fetch each SVG
+    in each size, a sentence of the trend for its text alternative, and the table of the same
+    numbers. `words`: the patient's, naming sites in everyday words with the term after."""
+    names = site_names(records["reading"].readings) if words else {}
     panels = []
     for kind in trends.shown_kinds(records["patient"], records["reading"]):
         inputs = trends.chart_inputs(
@@ -139,15 +141,28 @@ def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
             records["fractures"],
             records["treatments"],
             records["studies"],
+            words=words,
         )
+        url = reverse(url_name, args=[*url_args, kind])
+        rows = trends.chart_table(kind, inputs)
+        for row in rows:
+            row["series"] = names.get(row["series"], row["series"])
         panels.append(
             {
                 "kind": kind,
                 "title": CHART_TITLES[kind],
-                "url": reverse(url_name, args=[*url_args, kind]),
+                "url": url,
+                "narrow_url": f"{url}?size={charts.NARROW.name}",
+                "large_url": f"{url}?size={charts.LARGE.name}",
+                "wide": charts.WIDE,
+                "narrow": charts.NARROW,
                 "has_trend": charts.has_trend(inputs["series"]),
-                "rows": trends.chart_table(kind, inputs),
-                "bands": inputs.get("bands", ()),
+                "summary": trends.trend_summary(kind, inputs, names),
+                "rows": rows,
+                "bands": [
+                    {"band": band, "series": names.get(band.series_label, band.series_label)}
+                    for band in inputs.get("bands", ())
+                ],
                 "value_label": VALUE_LABELS[kind],
                 "empty": (
                     "No Z-score is recorded yet, so there is no trend to show."
@@ -157,6 +172,15 @@ def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
             }
         )
     return panels
+
+
+def site_names(readings) -> dict[str, str]:
+    """Each site's everyday name on the patient's charts, with the technical term after it."""
+    return {
+        plain.site_short(m.site, m.side): plain.site_words(m.site, m.side)
+        for reading in readings
+        for m in (change.measurement for change in reading.changes)
+    }
 
 
 def errors_count(patient: Patient) -> int:

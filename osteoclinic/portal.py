@@ -15,7 +15,7 @@ from education.models import Audience, PageStatus, PatientEducation
 from education.services import education_mark_viewed
 from patients import epochs
 from patients.access import patient_required
-from patients.access_report import patient_access_groups
+from patients.access_report import patient_visits
 from patients.audit import records_access
 from patients.forms import SymptomReportForm
 from patients.models import AccessAction, ReportSource, SymptomReport
@@ -167,6 +167,6 @@ def pain_chart(request, patient):
 @records_access(AccessAction.PORTAL, None)
 @patient_required
 def access_log(request, patient):
-    """Who has looked at my record: by person, day and what was seen; my own views apart."""
-    others, own = patient_access_groups(patient, request.user)
-    return render(request, "osteoclinic/portal_access_log.html", {"others": others, "own": own})
+    """Who has looked at my record: one row per person and day, with what they saw."""
+    visits = patient_visits(patient, request.user)
+    return render(request, "osteoclinic/portal_access_log.html", {"visits": visits})

@@ -100,7 +100,7 @@ class Layout:
 WIDE = Layout("wide", (7.5, 4.0), 1.0, 3)
 # A phone: drawn 326 px wide, the width of a card on a 390 px screen, so it is shown at its
 # size, never shrunk; its smallest text (8 pt in the wide chart) is 9 pt, 12 px.
-NARROW = Layout("narrow", (3.4, 4.6), 1.125, 1, wrap=30, title_wrap=22, max_ticks=4)
+NARROW = Layout("narrow", (3.4, 5.2), 1.125, 1, wrap=30, title_wrap=22, max_ticks=4)
 # The large version a "full screen" link opens, to read or zoom into.
 LARGE = Layout("large", (11.0, 6.2), 1.3, 3)
 LAYOUTS = {layout.name: layout for layout in (WIDE, NARROW, LARGE)}
@@ -592,13 +592,17 @@ def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> N
             hatch_linewidth=0.5,
             zorder=_Z_SHADE,
         )
-        # Written from the start of the span into it; a span that starts in the right half
-        # of the axis is labelled from its end leftwards, so the label is never cut off at the
-        # chart's edge however narrow the chart.
+        # Written from the start of the span into it; a label that would run past the right
+        # edge is written from the span's end (or the edge) leftwards instead, and wrapped when
+        # it is longer than the chart is wide, so it is never cut off however narrow the chart.
         left, right = ax.get_xlim()
-        from_end = start > (left + right) / 2
+        room = _axes_width_pt(ax.figure) * (right - start) / (right - left)
+        label = treatment.label
+        from_end = _text_width_pt(label) > room
+        if from_end and _text_width_pt(label) > _axes_width_pt(ax.figure) * 0.9:
+            label = "\n".join(textwrap.wrap(label, max(10, len(label) // 2 + 1)))
         ax.annotate(
-            _plain(treatment.label),
+            _plain(label),
             xy=(min(end, right) if from_end else start, 0),
             xycoords=("data", "axes fraction"),
             xytext=(-3 if from_end else 3, 3),
@@ -609,6 +613,17 @@ def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> N
             color="#3d4852",
             zorder=_Z_NOTE,
         )
+
+
+def _axes_width_pt(fig: Figure) -> float:
+    """The plot's width in points, near enough before _fit() places it: the widest margins."""
+    return fig.get_size_inches()[0] * 72 - (_LEFT_BMD + _RIGHT) * _scale()
+
+
+def _text_width_pt(text: str) -> float:
+    """A label's width in points at the annotation size, measured as matplotlib will draw it."""
+    width, _height, _descent = _text_size(text, FontProperties(size=_small()), False)
+    return width
 
 
 def _bands_across(ax: Axes, spans: Sequence[tuple[float, float]], **style) -> None:

@@ -7,8 +7,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
+from matplotlib.font_manager import FontProperties
 
-from scans.charts import LARGE, NARROW, WIDE, Band, Event, Point, Series, Span, bmd_chart
+from scans.charts import (
+    LARGE,
+    NARROW,
+    WIDE,
+    Band,
+    Event,
+    Point,
+    Series,
+    Span,
+    _text_size,
+    bmd_chart,
+)
 from scans.charts import t_score_chart as t_chart
 from tests.osteoclinic.test_patient_record import scan
 
@@ -56,16 +68,24 @@ def test_the_phone_chart_fits_a_390_px_screen_with_text_of_12_px_or_more():
     assert min(font_sizes(wide)) * PX_PER_PT * NARROW.width_px / WIDE.width_px < 7
 
 
-@pytest.mark.parametrize("layout", [NARROW, WIDE])
-def test_a_treatment_started_late_is_labelled_inside_the_chart(layout):
+@pytest.mark.parametrize("layout", [NARROW, WIDE, LARGE])
+@pytest.mark.parametrize("started", [D(2026, 1, 1), D(2022, 6, 1), D(2021, 1, 1)])
+def test_a_treatment_label_is_never_cut_off_at_the_right_edge(layout, started):
     svg = t_chart(
-        series(), treatments=(Span(D(2026, 1, 1), None, "Alendronate 70 mg weekly"),), layout=layout
+        series(), treatments=(Span(started, None, "Alendronate 70 mg weekly"),), layout=layout
     ).decode()
     root = ET.fromstring(svg)
     label = next(t for t in root.iter(f"{SVG}text") if "Alendronate" in (t.text or ""))
-    # Anchored at its end, it runs leftwards into the chart rather than off its right edge.
-    assert "text-anchor: end" in label.get("style", "")
-    assert float(label.get("x")) <= width_pt(svg)
+    x, size = (
+        float(label.get("x")),
+        float(re.search(r"font-size: ([\d.]+)px", label.get("style")).group(1)),
+    )
+    lines = [line.text or "" for line in label.iter(f"{SVG}tspan")] or [label.text]
+    widest = max(_text_size(line, FontProperties(size=size), False)[0] for line in lines)
+    if "text-anchor: end" in label.get("style", ""):
+        assert x - widest >= 0 and x <= width_pt(svg)
+    else:
+        assert x + widest <= width_pt(svg)
 
 
 def test_an_early_treatment_is_labelled_from_its_start():

@@ -79,6 +79,23 @@ def import_pk(world):
     return {"pk": world["import_job"].pk}
 
 
+def checked_import_job(user):
+    """An upload of `user`'s, checked, with one rejected row: the import pages' object."""
+    from scans.import_jobs import pack
+    from scans.models import ImportJob
+
+    return ImportJob.objects.create(
+        created_by=user,
+        filename="scans.csv",
+        size=40,
+        date_format="iso",
+        data=pack("mrn,date\nMRN-UNKNOWN,2026-13-01\n"),
+        stage="checked",
+        counts={"rows": 1, "errors": 1},
+        rejects=pack("mrn,date,error\nMRN-UNKNOWN,2026-13-01,date: no such month\n"),
+    )
+
+
 def paula_episode(world):
     """A fracture liaison episode on a fragility fracture of paula's."""
     from liaison.models import Episode

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from education.models import EducationPage, PatientEducation
 from patients.models import AccessLogEntry, SymptomReport
-from scans.import_jobs import pack
-from scans.models import Device, DexaScan, FraxEntry, ImportJob, SiteMeasurement
+from scans.models import Device, DexaScan, FraxEntry, SiteMeasurement
 from tests.access_table import (
     ACCESS,
     ACCESS_LOG,
@@ -25,6 +24,7 @@ from tests.access_table import (
     OWN,
     REDIRECT,
     ROLES,
+    checked_import_job,
     uncovered,
 )
 
@@ -88,18 +88,8 @@ def access_objects(paula, alice):
         reason="Your scan showed low bone mass.",
         source="rule",
     )
-    import_job = ImportJob.objects.create(
-        created_by=alice,
-        filename="scans.csv",
-        size=10,
-        date_format="iso",
-        data=pack("mrn\n"),
-        stage="checked",
-        counts={"rows": 1, "errors": 1},
-        rejects=pack("mrn,error\nX,mrn: wrong\n"),
-    )
     return {
-        "import_job": import_job,
+        "import_job": checked_import_job(alice),
         "device": device,
         "scan": scan,
         "frax": frax,

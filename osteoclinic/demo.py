@@ -169,6 +169,9 @@ def reset() -> None:
     # The migrations' functions are written against the models as migrated, as in migrate.
     state_apps = MigrationLoader(connection).project_state().apps
     with transaction.atomic():
+        # PostgreSQL refuses to TRUNCATE a table with foreign-key checks still pending in the
+        # transaction (rows written earlier in it): run them now.
+        connection.check_constraints()
         call_command("flush", interactive=False, verbosity=0)
         for module, function in MIGRATION_DATA:
             write = getattr(importlib.import_module(module), function)

@@ -15,11 +15,19 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.clinical_admin import ClinicalRecordAdmin
-from patients.concurrency import EditGuardAdminMixin
+from patients.concurrency import VERSION_FIELD, EditGuardAdminMixin
 
 from .forms import EducationPageForm
-from .models import EducationPage, PatientEducation
-from .services import education_page_restore
+from .models import REVISED_FIELDS, EducationPage, PageRevision, PatientEducation
+from .rendering import (
+    READERS,
+    for_reader,
+    linked_slugs,
+    outside_links,
+    removals,
+    resolve_page_links,
+)
+from .services import education_page_restore, page_revision_publish, page_revision_save
 from .triggers import TRIGGER_CHOICES
 from .versions import diff_versions
 
@@ -82,7 +90,7 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="findings it answers")
     def findings(self, page):
-        return ", ".join(page.triggers) or "—"
+        return ", ".join(page.trigger_labels()) or "—"
 
     def has_delete_permission(self, request, obj=None):
         # Pages are unpublished, never deleted: patients' attachments point at them.
@@ -92,9 +100,55 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
         # Restoring goes through restore_view, which shows the changes first.
         return True
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The form opens on the revision waiting to be published, if any: the editor goes on
+        # from there rather than from the published text.
+        request._education_edit = True
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        page = super().get_object(request, object_id, from_field)
+        pending = page.pending_revision() if page is not None else None
+        if getattr(request, "_education_edit", False) and request.method == "GET" and pending:
+            for name in REVISED_FIELDS:
+                setattr(page, name, getattr(pending, name))
+            page._pending_revision = pending
+        return page
+
     def save_model(self, request, obj, form, change):
+        """An edit to a published page that stays published is kept as a pending revision;
+        the status and the review record change at once."""
         form.apply_review(obj, request.user)
+        stored = EducationPage.objects.get(pk=obj.pk) if change else None
+        live = stored is not None and stored.is_published and obj.is_published
+        if live and any(getattr(obj, name) != getattr(stored, name) for name in REVISED_FIELDS):
+            values = {name: getattr(obj, name) for name in REVISED_FIELDS}
+            pending = stored.pending_revision()
+            if pending and values == {name: getattr(pending, name) for name in REVISED_FIELDS}:
+                obj._revision = pending  # saved again as it was: still the same revision
+            else:
+                obj._revision = page_revision_save(page=stored, values=values, user=request.user)
+            for name in REVISED_FIELDS:
+                setattr(obj, name, getattr(stored, name))
+            if not set(form.changed_data) - set(REVISED_FIELDS) - {VERSION_FIELD}:
+                return
         super().save_model(request, obj, form, change)
+
+    def response_change(self, request, obj):
+        revision = getattr(obj, "_revision", None)
+        if revision is None:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            "Saved as a revision waiting to be published: patients still read the published "
+            "page. Check the preview and the changes below, then publish.",
+        )
+        return HttpResponseRedirect(self._revision_url(revision))
+
+    def _revision_url(self, revision) -> str:
+        return reverse(
+            "admin:education_educationpage_revision", args=[revision.page_id, revision.pk]
+        )
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -104,6 +158,16 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
                 "<path:object_id>/preview/",
                 view(self.preview_view),
                 name=f"{prefix}_preview",
+            ),
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/",
+                view(self.revision_view),
+                name=f"{prefix}_revision",
+            ),
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/publish/",
+                view(self.publish_view),
+                name=f"{prefix}_publish",
             ),
             path(
                 "<path:object_id>/history/<int:version_id>/diff/",
@@ -148,11 +212,57 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     def preview_view(self, request, object_id):
         """The page as the patient will see it: the portal's partial in the site's layout."""
         page = self._page(request, object_id)
+        reader = _reader(request)
         context = {
             "page": page,
+            "body": page.body_for(reader=reader, link_for=preview_link),
+            "readers": _reader_choices(page.body, reader),
             "change_url": reverse("admin:education_educationpage_change", args=[page.pk]),
         }
         return TemplateResponse(request, "education/page_preview.html", context)
+
+    def revision_view(self, request, object_id, revision_id):
+        """A revision as the patient will see it, what the sanitizer takes out of it, and its
+        changes against the published page, side by side; publish it from here."""
+        page = self._page(request, object_id)
+        revision = get_object_or_404(page.revisions.all(), pk=revision_id)
+        reader = _reader(request)
+        linked = resolve_page_links(for_reader(revision.body, None), preview_link)
+        context = self._context(
+            request,
+            page,
+            f"Revision of “{page.title}”",
+            revision=revision,
+            body=revision.body_for(reader=reader, link_for=preview_link),
+            readers=_reader_choices(revision.body, reader),
+            removals=removals(linked),
+            broken_links=[
+                slug for slug in linked_slugs(revision.body) if preview_link(slug) is None
+            ],
+            outside_links=outside_links(linked),
+            changes=diff_versions(page, revision, reader=reader),
+            before_label="Published page",
+            after_label="This revision",
+            can_publish=revision.is_pending and self.has_change_permission(request, page),
+        )
+        return TemplateResponse(request, "admin/education/educationpage/revision.html", context)
+
+    def publish_view(self, request, object_id, revision_id):
+        page = self._page(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                self._revision_url(get_object_or_404(page.revisions, pk=revision_id))
+            )
+        if not self.has_change_permission(request, page):
+            raise PermissionDenied
+        revision = get_object_or_404(page.revisions.all(), pk=revision_id)
+        try:
+            page_revision_publish(revision=revision, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(self._revision_url(revision))
+        self.message_user(request, f"Published: patients now read this version of “{page.title}”.")
+        return HttpResponseRedirect(reverse("admin:education_educationpage_change", args=[page.pk]))
 
     def diff_view(self, request, object_id, version_id):
         """One version against the one before it (or against ?against=<version id>)."""
@@ -191,7 +301,7 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
             return HttpResponseRedirect(history_url)
         if request.method == "POST":
             try:
-                education_page_restore(page=page, version=version, user=request.user)
+                restored = education_page_restore(page=page, version=version, user=request.user)
             except ValidationError as error:
                 self.message_user(
                     request,
@@ -200,6 +310,13 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
                 )
             else:
                 when = timezone.localtime(version.history_date)
+                if isinstance(restored, PageRevision):
+                    self.message_user(
+                        request,
+                        f"The version of {when:%Y-%m-%d %H:%M} is saved as a revision waiting to "
+                        "be published: patients still read the published page.",
+                    )
+                    return HttpResponseRedirect(self._revision_url(restored))
                 self.message_user(request, f"The version of {when:%Y-%m-%d %H:%M} is restored.")
             return HttpResponseRedirect(history_url)
         context = self._context(
@@ -211,6 +328,26 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
             history_url=history_url,
         )
         return TemplateResponse(request, "admin/education/educationpage/restore.html", context)
+
+
+def preview_link(slug: str) -> str | None:
+    """A link between pages, in the editors' preview: to the other page's preview."""
+    page = EducationPage.objects.filter(slug=slug).only("pk").first()
+    return reverse("admin:education_educationpage_preview", args=[page.pk]) if page else None
+
+
+def _reader(request) -> str | None:
+    reader = request.GET.get("reader")
+    return reader if reader in READERS else None
+
+
+def _reader_choices(body: str, reader: str | None) -> list[tuple[str, str, bool]]:
+    """The readers a body has parts for, to preview as each: (value, label, chosen)."""
+    if for_reader(body, "women") == for_reader(body, "men"):
+        return []
+    return [("", "Everyone (all parts)", reader is None)] + [
+        (value, label, value == reader) for value, label in READERS.items()
+    ]
 
 
 @admin.register(PatientEducation)

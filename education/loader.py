@@ -116,3 +116,30 @@ def load_content(page_model, history_model=None, directory: Path = CONTENT_DIR) 
             )
         created.append(source.slug)
     return created
+
+
+def propose_content_updates(page_model, revision_model, directory: Path = CONTENT_DIR) -> list[str]:
+    """For each existing page whose content file now says something else, a pending revision
+    with the file's text; the slugs. Published pages change only when an editor publishes."""
+    proposed = []
+    for source in read_pages(directory):
+        page = page_model.objects.filter(slug=source.slug).first()
+        if page is None or (page.title, page.summary, page.body) == (
+            source.title,
+            source.summary,
+            source.body,
+        ):
+            continue
+        revision_model.objects.create(
+            page=page,
+            title=source.title,
+            summary=source.summary,
+            body=source.body,
+            audience=page.audience,
+            triggers=page.triggers,
+            order=page.order,
+            note="The clinic's guide text, updated with the site (links between pages, parts "
+            "for women or men). Compare it with the page before publishing",
+        )
+        proposed.append(source.slug)
+    return proposed

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from patients.authorship import AuthoredHistory
 from patients.models import Patient
 
-from .rendering import render_markdown
+from .rendering import render_markdown, render_page
 from .triggers import (
     TRIGGER_CHOICES,
     TRIGGER_LABELS,
@@ -105,9 +105,17 @@ class EducationPage(models.Model):
         """The body as sanitized HTML (see rendering.py)."""
         return render_markdown(self.body)
 
+    def body_for(self, *, reader: str | None = None, link_for=None) -> SafeString:
+        """The body as one reader sees it (rendering.render_page)."""
+        return render_page(self.body, reader=reader, link_for=link_for)
+
     @property
     def is_published(self) -> bool:
         return self.status == PageStatus.PUBLISHED
+
+    def pending_revision(self) -> "PageRevision | None":
+        """The newest revision waiting to be published, if any."""
+        return self.revisions.filter(state=RevisionState.PENDING).order_by("-pk").first()
 
     def trigger_labels(self) -> list[str]:
         return [TRIGGER_LABELS.get(code, code) for code in self.triggers]
@@ -147,6 +155,9 @@ class PatientEducation(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
     first_viewed_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient last opened the page."
+    )
     status = models.CharField(
         max_length=20, choices=AttachmentStatus.choices, default=AttachmentStatus.INDICATED
     )
@@ -184,3 +195,62 @@ class PatientEducation(models.Model):
     @property
     def finding_label(self) -> str:
         return TRIGGER_LABELS.get(self.finding_code, "")
+
+    @property
+    def is_new(self) -> bool:
+        """Not opened by the patient since it was (last) attached."""
+        return self.last_opened_at is None or self.last_opened_at < self.added_at
+
+
+class RevisionState(models.TextChoices):
+    PENDING = "pending", "Waiting to be published"
+    PUBLISHED = "published", "Published"
+    SUPERSEDED = "superseded", "Replaced by a later revision"
+
+
+# What a revision holds: everything patients read of a page and who is given it. The status and
+# the review record are not among them: unpublishing a page takes effect at once.
+REVISED_FIELDS = ("title", "summary", "body", "audience", "triggers", "order")
+
+
+class PageRevision(models.Model):
+    """An edit to a published page, kept apart until an editor publishes it. Never deleted:
+    published and replaced revisions stay in the page's history."""
+
+    page = models.ForeignKey(EducationPage, on_delete=models.PROTECT, related_name="revisions")
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300)
+    body = models.TextField()
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    triggers = models.JSONField("findings it answers", default=list, blank=True)
+    order = models.PositiveIntegerField("display order")
+    note = models.CharField(max_length=300, blank=True, help_text="Where the revision came from.")
+    state = models.CharField(
+        max_length=12, choices=RevisionState.choices, default=RevisionState.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=300, blank=True, help_text="Name (username).")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=300, blank=True, help_text="Name (username).")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=RevisionState.values),
+                name="page_revision_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Revision of “{self.page}” ({self.get_state_display().lower()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == RevisionState.PENDING
+
+    def body_for(self, *, reader: str | None = None, link_for=None) -> SafeString:
+        return render_page(self.body, reader=reader, link_for=link_for)
+
+    def trigger_labels(self) -> list[str]:
+        return [TRIGGER_LABELS.get(code, code) for code in self.triggers]

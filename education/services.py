@@ -10,10 +10,13 @@ from django.utils import timezone
 from patients.models import Patient
 
 from .models import (
+    REVISED_FIELDS,
     AttachmentStatus,
     Audience,
     EducationPage,
+    PageRevision,
     PatientEducation,
+    RevisionState,
     Source,
 )
 from .triggers import Finding, facts_for, findings
@@ -104,7 +107,14 @@ def education_sync(
             # A clinician's decision, either way, outranks the rules.
             continue
         elif attachment.status == AttachmentStatus.NO_LONGER_INDICATED:
-            _update(attachment, status=AttachmentStatus.INDICATED, reason=reason, finding_code=code)
+            # Attached again: new to the patient again, whatever they read before.
+            _update(
+                attachment,
+                status=AttachmentStatus.INDICATED,
+                reason=reason,
+                finding_code=code,
+                added_at=timezone.now(),
+            )
             attached += 1
         elif (attachment.reason, attachment.finding_code) != (reason, code):
             _update(attachment, reason=reason, finding_code=code)
@@ -179,25 +189,81 @@ def education_detach(*, attachment: PatientEducation, user, note: str = "") -> P
 
 
 def education_mark_viewed(*, attachment: PatientEducation) -> PatientEducation:
-    """Record when the patient first opened the page; later views change nothing."""
-    if attachment.first_viewed_at is None:
-        now = timezone.now()
-        # Conditional update: two tabs opening the page at once keep the earlier time.
-        PatientEducation.objects.filter(pk=attachment.pk, first_viewed_at__isnull=True).update(
-            first_viewed_at=now
-        )
-        attachment.refresh_from_db(fields=["first_viewed_at"])
+    """Record that the patient opened the page: the first time (for the clinician) and the
+    latest (the page is no longer "new" to them)."""
+    now = timezone.now()
+    # Conditional updates: two tabs opening the page at once keep the earlier first view.
+    PatientEducation.objects.filter(pk=attachment.pk, first_viewed_at__isnull=True).update(
+        first_viewed_at=now
+    )
+    PatientEducation.objects.filter(pk=attachment.pk).update(last_opened_at=now)
+    attachment.refresh_from_db(fields=["first_viewed_at", "last_opened_at"])
     return attachment
 
 
+def _who(user) -> str:
+    if user is None:
+        return ""
+    name, username = user.get_full_name(), user.get_username()
+    return f"{name} ({username})" if name else username
+
+
 @transaction.atomic
-def education_page_restore(*, page: EducationPage, version, user) -> EducationPage:
-    """Make an earlier version of a page the current one: a new version, nothing deleted."""
+def page_revision_save(*, page: EducationPage, values: dict, user, note: str = "") -> PageRevision:
+    """An edit to a published page, kept as a pending revision: patients go on reading the
+    published text until an editor publishes it. An earlier pending revision is replaced
+    (and kept)."""
+    page = EducationPage.objects.select_for_update().get(pk=page.pk)
+    page.revisions.filter(state=RevisionState.PENDING).update(
+        state=RevisionState.SUPERSEDED, decided_at=timezone.now(), decided_by=_who(user)
+    )
+    return PageRevision.objects.create(
+        page=page,
+        **{name: values[name] for name in REVISED_FIELDS},
+        note=note,
+        created_by=_who(user),
+    )
+
+
+@transaction.atomic
+def page_revision_publish(*, revision: PageRevision, user) -> EducationPage:
+    """The revision becomes the page patients read: a new version in the page's history."""
+    revision = PageRevision.objects.select_for_update().get(pk=revision.pk)
+    if not revision.is_pending:
+        raise ValidationError(
+            f"This revision is {revision.get_state_display().lower()}: only a revision waiting "
+            "to be published can be published.",
+            code="revision_not_pending",
+        )
+    page = EducationPage.objects.select_for_update().get(pk=revision.page_id)
+    for name in REVISED_FIELDS:
+        setattr(page, name, getattr(revision, name))
+    page.full_clean()
+    page._history_user = user
+    created = timezone.localtime(revision.created_at)
+    page._change_reason = f"Published the revision of {created:%Y-%m-%d %H:%M}"
+    page.save()
+    revision.state = RevisionState.PUBLISHED
+    revision.decided_at = timezone.now()
+    revision.decided_by = _who(user)
+    revision.save(update_fields=["state", "decided_at", "decided_by"])
+    return page
+
+
+@transaction.atomic
+def education_page_restore(*, page: EducationPage, version, user) -> EducationPage | PageRevision:
+    """Bring back an earlier version of a page: for a published page, a pending revision to
+    publish; a draft is changed at once (no patient reads it). Nothing is deleted."""
+    when = timezone.localtime(version.history_date)
+    if page.is_published:
+        values = {name: getattr(version, name) for name in REVISED_FIELDS}
+        return page_revision_save(
+            page=page, values=values, user=user, note=f"The version of {when:%Y-%m-%d %H:%M}"
+        )
     for name in RESTORED_FIELDS:
         setattr(page, name, getattr(version, name))
     page.full_clean()
     page._history_user = user
-    when = timezone.localtime(version.history_date)
     page._change_reason = f"Restored the version of {when:%Y-%m-%d %H:%M}"
     page.save()
     return page

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from education.models import Audience, PageStatus, PatientEducation
+from education.models import Audience, EducationPage, PageStatus, PatientEducation
 from education.services import education_mark_viewed
 from patients import epochs
 from patients.access import patient_required
@@ -21,7 +21,7 @@ from patients.forms import SymptomReportForm
 from patients.models import AccessAction, ReportSource, SymptomReport
 from patients.services import symptom_report_record
 from patients.submissions import once_per_token, submission_save
-from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS
+from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS, seek_help_reasons
 from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan
@@ -52,6 +52,7 @@ def home(request, patient):
     context = {
         "patient": patient,
         "education": list(_attachments(patient)),
+        "seek_help": seek_help_reasons(sex=patient.sex),
         "reading_part": reading,
         "records_part": records,
         "next_part": upcoming,
@@ -108,13 +109,51 @@ def _attachments(patient):
     )
 
 
+def reader_of(patient) -> str | None:
+    """Which readers' parts of a page are this patient's (docs/clinical-rules.md §11.4)."""
+    return {"female": "women", "male": "men"}.get(patient.sex)
+
+
+def page_links_for(patient):
+    """A page link's address for this patient: their own page (with its reason) when it was
+    chosen for them, otherwise the page on its own."""
+    attached = dict(_attachments(patient).values_list("page__slug", "pk"))
+    published = set(EducationPage.objects.for_patients().values_list("slug", flat=True))
+
+    def link_for(slug: str) -> str | None:
+        if slug in attached:
+            return reverse("portal:education", args=[attached[slug]])
+        return reverse("portal:page", args=[slug]) if slug in published else None
+
+    return link_for
+
+
+def _page_context(patient, page, **extra) -> dict:
+    return {
+        "patient": patient,
+        "page": page,
+        "body": page.body_for(reader=reader_of(patient), link_for=page_links_for(patient)),
+        "seek_help": seek_help_reasons(sex=patient.sex),
+        **extra,
+    }
+
+
 @records_access(AccessAction.EDUCATION, PatientEducation)
 @patient_required
 def education_page(request, patient, pk):
-    """One attached page; the first view is recorded for the clinician."""
+    """One attached page; the opening is recorded (for the clinician, and the "new" mark)."""
     attachment = get_object_or_404(_attachments(patient), pk=pk)
     education_mark_viewed(attachment=attachment)
-    return render(request, "osteoclinic/portal_education.html", {"attachment": attachment})
+    context = _page_context(patient, attachment.page, reason=attachment.reason)
+    return render(request, "osteoclinic/portal_education.html", context)
+
+
+@patient_required
+def library_page(request, patient, slug):
+    """A published page that another page links to, though it was not chosen for the patient.
+    It shows nothing of their record."""
+    page = get_object_or_404(EducationPage.objects.for_patients(), slug=slug)
+    return render(request, "osteoclinic/portal_education.html", _page_context(patient, page))
 
 
 @records_access(AccessAction.CHART, None)

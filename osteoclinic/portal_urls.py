@@ -8,6 +8,7 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("chart/<str:kind>.svg", portal.chart, name="chart"),
     path("education/<int:pk>/", portal.education_page, name="education"),
+    path("pages/<slug:slug>/", portal.library_page, name="page"),
     path("symptoms/", portal.symptoms, name="symptoms"),
     path("symptoms/chart.svg", portal.pain_chart, name="pain_chart"),
     path("access/", portal.access_log, name="access_log"),

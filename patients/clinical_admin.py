@@ -8,11 +8,12 @@ and the history keeps every version.
 
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_inputs import NamedInputsMixin
 from .audit import log_access_many, records_access
 from .models import AccessAction
 
 
-class ClinicalRecordAdmin(SimpleHistoryAdmin):
+class ClinicalRecordAdmin(NamedInputsMixin, SimpleHistoryAdmin):
     # The attribute path from a listed object to its patient's id.
     patient_path = "patient_id"
 

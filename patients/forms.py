@@ -346,7 +346,7 @@ class EnteredInErrorForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    """Red flags seen by a clinician, with an optional note (docs/clinical-rules.md §11.4)."""
+    """Red flags seen by a clinician, with an optional note (docs/clinical-rules.md §11.5)."""
 
     NOTE_MAX = 1000
     note = forms.CharField(

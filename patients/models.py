@@ -411,7 +411,7 @@ class SymptomReportQuerySet(EnteredInErrorQuerySet):
         return self.valid().exclude(red_flags=[]).filter(acknowledged_at__isnull=True)
 
     def most_urgent_first(self):
-        """docs/clinical-rules.md §11.4: by the most urgent red flag, then newest first."""
+        """docs/clinical-rules.md §11.5: by the most urgent red flag, then newest first."""
         return self.order_by(
             models.F("red_flag_urgency").asc(nulls_last=True), "-reported_at", "-pk"
         )

@@ -92,7 +92,7 @@ RED_FLAG_LABELS = {
     "height_loss_or_stooping": "Height loss or stooping",
 }
 
-# docs/clinical-rules.md §11.4: the order in which red flags are seen, most urgent first — a
+# docs/clinical-rules.md §11.5: the order in which red flags are seen, most urgent first — a
 # possible new fracture (sudden back pain, a fall) before a slow change (height loss, a stoop)
 # before pain that limits sleep or daily life.
 URGENCY = (
@@ -149,3 +149,21 @@ def findings(entry: SymptomEntry) -> frozenset[str]:
     if red_flags(entry):
         codes.add(FINDING_RED_FLAGS)
     return frozenset(codes)
+
+
+def seek_help_reasons(*, sex: str) -> list[str]:
+    """When to seek medical help, fitted to the patient (docs/clinical-rules.md §11.4)."""
+    from .models import Sex
+
+    risk = (
+        "reached the menopause, or have a family history of osteoporosis, and have not been "
+        "assessed"
+        if sex == Sex.FEMALE
+        else "a family history of osteoporosis and have not been assessed"
+    )
+    return [
+        "sudden back pain or loss of height without a clear injury;",
+        "chronic back or hip pain that affects your sleep or daily life;",
+        "a fall, or a suspected minor fracture;",
+        f"{risk}.",
+    ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.admin_inputs import NamedTabularInline
 from patients.clinical_admin import ClinicalRecordAdmin
 from patients.concurrency import EditGuardAdminMixin
 from patients.numbers import ADMIN_NUMBER_OVERRIDES
@@ -19,14 +20,14 @@ class DeviceAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     search_fields = ("serial", "model", "location")
 
 
-class SiteMeasurementInline(admin.TabularInline):
+class SiteMeasurementInline(NamedTabularInline):
     model = SiteMeasurement
     extra = 0
     formfield_overrides = NUMBERS
     can_delete = False  # a wrong value is corrected, and the history keeps the old one
 
 
-class VertebraMeasurementInline(admin.TabularInline):
+class VertebraMeasurementInline(NamedTabularInline):
     model = VertebraMeasurement
     extra = 0
     formfield_overrides = NUMBERS

@@ -96,6 +96,30 @@ def checked_import_job(user):
     )
 
 
+def dxa_scans_page(world):
+    from education.models import EducationPage
+
+    return {"object_id": EducationPage.objects.get(slug="dxa-scans").pk}
+
+
+def dxa_scans_revision(world):
+    """A pending revision of a published page, with a script the sanitizer takes out."""
+    from education.models import EducationPage, PageRevision
+
+    page = EducationPage.objects.get(slug="dxa-scans")
+    revision = PageRevision.objects.create(
+        page=page,
+        title=page.title,
+        summary=page.summary,
+        body=page.body + "\n\nSee [our page on exercise](page:exercise-bone-health).\n\n"
+        "<script>alert(1)</script>",
+        audience=page.audience,
+        triggers=page.triggers,
+        order=page.order,
+    )
+    return {"object_id": page.pk, "revision_id": revision.pk}
+
+
 def paula_episode(world):
     """A fracture liaison episode on a fragility fracture of paula's."""
     from liaison.models import Episode
@@ -257,6 +281,8 @@ ACCESS: dict[str, Row] = {
         NOT_FOUND,
         kwargs=lambda world: {"pk": world["attachment"].pk},
     ),
+    # A published page linked from another one: any patient may read it; it holds no record.
+    "portal:page": portal_page(kwargs=lambda world: {"slug": "gentle-rehabilitation"}),
     # --- background work: superusers only ---
     "jobs:list": Row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # --- end background work ---
@@ -302,6 +328,16 @@ ACCESS: dict[str, Row] = {
             .related_model.objects.get(slug="dxa-scans")
             .pk
         },
+    ),
+    "admin:education_educationpage_change": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_page
+    ),
+    "admin:education_educationpage_history": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_page
+    ),
+    # An edit of a published page waits as a revision: its preview, removals and changes.
+    "admin:education_educationpage_revision": Row(
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK, kwargs=dxa_scans_revision
     ),
     "admin:education_patienteducation_changelist": Row(
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-# patients.symptoms.URGENCY when this migration was written (docs/clinical-rules.md §11.4).
+# patients.symptoms.URGENCY when this migration was written (docs/clinical-rules.md §11.5).
 URGENCY = (
     "sudden_back_pain",
     "fall_or_suspected_fracture",

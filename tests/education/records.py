@@ -41,3 +41,20 @@ def add_fracture(patient, day: datetime.date, site="wrist", mechanism="fragility
 
 def page(slug: str) -> EducationPage:
     return EducationPage.objects.get(slug=slug)
+
+
+def page_form(edited: EducationPage, **changes) -> dict:
+    """The admin's change form of a page, as posted, with some fields changed."""
+    data = {
+        "title": edited.title,
+        "slug": edited.slug,
+        "summary": edited.summary,
+        "body": edited.body,
+        "audience": edited.audience,
+        "status": edited.status,
+        "triggers": list(edited.triggers),
+        "order": edited.order,
+        "review_due": "",
+    }
+    data.update(changes)
+    return data

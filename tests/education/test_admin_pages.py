@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education.models import EducationPage, PatientEducation
+from education.models import EducationPage, PageRevision, PatientEducation
 
-from .records import page
+from .records import page, page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -16,33 +16,33 @@ OLD_LINE = "Calcium and vitamin D are both important for bone health."
 NEW_LINE = "Calcium and vitamin D both matter for strong bones."
 
 
-def form_data(edited: EducationPage, **changes) -> dict:
-    data = {
-        "title": edited.title,
-        "slug": edited.slug,
-        "summary": edited.summary,
-        "body": edited.body,
-        "audience": edited.audience,
-        "status": edited.status,
-        "triggers": list(edited.triggers),
-        "order": edited.order,
-        "review_due": "",
-    }
-    data.update(changes)
-    return data
-
-
 def change_url(edited: EducationPage) -> str:
     return reverse("admin:education_educationpage_change", args=[edited.pk])
 
 
-def edit_calcium_page(client) -> EducationPage:
+def edit_calcium_page(client) -> PageRevision:
+    """Edit the published calcium page: the edit is kept as a pending revision."""
     calcium = page("calcium-vitamin-d")
     body = calcium.body.replace(OLD_LINE, NEW_LINE)
-    response = client.post(change_url(calcium), form_data(calcium, body=body))
+    response = client.post(change_url(calcium), page_form(calcium, body=body))
     assert response.status_code == 302, response.context["adminform"].form.errors
-    calcium.refresh_from_db()
-    return calcium
+    revision = calcium.revisions.get(state="pending")
+    assert response["Location"] == revision_url(revision)
+    return revision
+
+
+def revision_url(revision: PageRevision) -> str:
+    return reverse("admin:education_educationpage_revision", args=[revision.page_id, revision.pk])
+
+
+def publish(client, revision: PageRevision) -> EducationPage:
+    url = reverse("admin:education_educationpage_publish", args=[revision.page_id, revision.pk])
+    assert client.post(url).status_code == 302
+    return EducationPage.objects.get(pk=revision.page_id)
+
+
+def edit_and_publish_calcium_page(client) -> EducationPage:
+    return publish(client, edit_calcium_page(client))
 
 
 def test_eddie_lists_pages_with_status_audience_findings_and_review(eddie, client_for):
@@ -61,7 +61,8 @@ def test_eddie_lists_pages_with_status_audience_findings_and_review(eddie, clien
     [
         ({"finding": "postural_change"}, {"breathing-chest-mobility", "posture-core-strength"}),
         ({"audience": "clinicians"}, {"clinician-pain-red-flags"}),
-        ({"q": "smoking-alcohol"}, {"smoking-alcohol-caffeine"}),
+        # The page's address, and the page that links to it.
+        ({"q": "smoking-alcohol"}, {"smoking-alcohol-caffeine", "risk-factors"}),
         ({"finding": "scan_due", "status": "published"}, {"dxa-scans"}),
     ],
 )
@@ -78,11 +79,25 @@ def test_eddie_changes_a_page_and_the_next_render_shows_the_edit(eddie, client_f
     preview = reverse("admin:education_educationpage_preview", args=[calcium.pk])
     assert OLD_LINE in client.get(preview).content.decode()
 
-    edited = edit_calcium_page(client)
+    versions = calcium.history.count()
+
+    revision = edit_calcium_page(client)
+
+    # Saved, not published: the live page is as it was, for patients and in its history.
+    live = client.get(preview).content.decode()
+    assert OLD_LINE in live and NEW_LINE not in live
+    assert calcium.history.count() == versions
+    pending = client.get(revision_url(revision)).content.decode()
+    assert NEW_LINE in pending
+
+    edited = publish(client, revision)
 
     html = client.get(preview).content.decode()
     assert NEW_LINE in html and OLD_LINE not in html
     assert edited.history.latest().history_user == eddie
+    assert edited.history.latest().history_change_reason.startswith("Published the revision")
+    revision.refresh_from_db()
+    assert revision.state == "published"
 
 
 def test_the_preview_uses_the_portal_partial_and_never_runs_a_script(eddie, client_for):
@@ -90,8 +105,9 @@ def test_the_preview_uses_the_portal_partial_and_never_runs_a_script(eddie, clie
     calcium = page("calcium-vitamin-d")
     client.post(
         change_url(calcium),
-        form_data(calcium, body="## Safe\n\n<script>alert(1)</script>[x](javascript:alert(2))"),
+        page_form(calcium, body="## Safe\n\n<script>alert(1)</script>[x](javascript:alert(2))"),
     )
+    publish(client, calcium.revisions.get(state="pending"))
 
     response = client.get(reverse("admin:education_educationpage_preview", args=[calcium.pk]))
 
@@ -116,7 +132,7 @@ def test_the_preview_of_a_draft_says_no_patient_sees_it(eddie, client_for):
 def test_marking_a_page_reviewed_records_the_editor_and_the_next_review(eddie, client_for):
     calcium = page("calcium-vitamin-d")
 
-    client_for(eddie).post(change_url(calcium), form_data(calcium, mark_reviewed="on"))
+    client_for(eddie).post(change_url(calcium), page_form(calcium, mark_reviewed="on"))
 
     calcium.refresh_from_db()
     assert calcium.reviewed_by == eddie
@@ -127,7 +143,7 @@ def test_a_finding_outside_the_vocabulary_is_refused(eddie, client_for):
     calcium = page("calcium-vitamin-d")
 
     response = client_for(eddie).post(
-        change_url(calcium), form_data(calcium, triggers=["osteopenia"])
+        change_url(calcium), page_form(calcium, triggers=["osteopenia"])
     )
 
     assert response.status_code == 200
@@ -138,7 +154,7 @@ def test_a_finding_outside_the_vocabulary_is_refused(eddie, client_for):
 
 def test_eddie_sees_what_changed_in_a_version(eddie, client_for):
     client = client_for(eddie)
-    edited = edit_calcium_page(client)
+    edited = edit_and_publish_calcium_page(client)
     latest = edited.history.latest()
 
     history = client.get(reverse("admin:education_educationpage_history", args=[edited.pk]))
@@ -151,15 +167,18 @@ def test_eddie_sees_what_changed_in_a_version(eddie, client_for):
     assert diff.status_code == 200
     changes = {change.name: change for change in diff.context["changes"]}
     assert set(changes) == {"body"}
-    lines = [(line.kind, line.text) for line in changes["body"].lines]
-    assert any(kind == "removed" and OLD_LINE in text for kind, text in lines)
-    assert any(kind == "added" and NEW_LINE in text for kind, text in lines)
-    assert "Removed: " in diff.content.decode()
+    # The rendered text side by side; only the changed words are marked.
+    changed = [row for row in changes["body"].rows if row.kind != "same"]
+    assert len(changed) == 1 and changed[0].kind == "changed"
+    assert changed[0].before.startswith("Calcium and vitamin D <del>")  # unchanged words plain
+    assert "important" in changed[0].before and "<ins>" in changed[0].after
+    assert "strong" in changed[0].after and "important" not in changed[0].after
+    assert '<del><span class="oc-sr-only">[removed: </span>' in diff.content.decode()
 
 
 def test_eddie_restores_an_earlier_version_as_a_new_version(eddie, client_for):
     client = client_for(eddie)
-    edited = edit_calcium_page(client)
+    edited = edit_and_publish_calcium_page(client)
     original = edited.history.earliest("history_date")
     versions = edited.history.count()
     restore = reverse(
@@ -171,13 +190,18 @@ def test_eddie_restores_an_earlier_version_as_a_new_version(eddie, client_for):
 
     assert confirm.status_code == 200
     assert [change.name for change in confirm.context["changes"]] == ["body"]
-    assert response.status_code == 302
+    # A restore is a revision to publish too: the live page has not changed yet.
+    revision = edited.revisions.get(state="pending")
+    assert response["Location"] == revision_url(revision)
     edited.refresh_from_db()
+    assert NEW_LINE in edited.body and edited.history.count() == versions
+
+    edited = publish(client, revision)
+
     assert OLD_LINE in edited.body and NEW_LINE not in edited.body
     assert edited.history.count() == versions + 1  # nothing deleted, one version added
-    newest = edited.history.latest()
-    assert newest.history_user == eddie
-    assert newest.history_change_reason.startswith("Restored the version of")
+    assert edited.history.latest().history_user == eddie
+    assert list(edited.revisions.values_list("state", flat=True)) == ["published", "published"]
 
 
 def test_the_version_form_of_simple_history_cannot_save(eddie, client_for):
@@ -187,7 +211,7 @@ def test_the_version_form_of_simple_history_cannot_save(eddie, client_for):
         "admin:education_educationpage_simple_history", args=[calcium.pk, first.history_id]
     )
 
-    response = client_for(eddie).post(url, form_data(calcium, title="Sneaky"))
+    response = client_for(eddie).post(url, page_form(calcium, title="Sneaky"))
 
     assert response.status_code == 403
     calcium.refresh_from_db()

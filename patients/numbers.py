@@ -111,6 +111,15 @@ class ReportNumberField(forms.DecimalField):
     def _check_places(self, value: Decimal) -> None:
         if self.decimal_places is None:
             return
+        # Too large first: quantizing a number past the context's 28 digits raises.
+        if self.max_digits is not None and abs(value) >= Decimal(10) ** (
+            self.max_digits - self.decimal_places
+        ):
+            raise ValidationError(
+                self.own_messages.get("max_whole_digits")
+                or f"{self.what} {format_number(value)}{self.unit} is too large — check the value.",
+                code="max_whole_digits",
+            )
         step = Decimal(1).scaleb(-self.decimal_places)
         # "0.8120" is 0.812: only digits that change the value count.
         if value != value.quantize(step, rounding=ROUND_DOWN):
@@ -119,14 +128,6 @@ class ReportNumberField(forms.DecimalField):
                 or f"{self.what} {format_number(value)} has more than {self.decimal_places} "
                 f"decimal{'s' if self.decimal_places != 1 else ''} — check the report.",
                 code="max_decimal_places",
-            )
-        if self.max_digits is not None and abs(value) >= Decimal(10) ** (
-            self.max_digits - self.decimal_places
-        ):
-            raise ValidationError(
-                self.own_messages.get("max_whole_digits")
-                or f"{self.what} {format_number(value)}{self.unit} is too large — check the value.",
-                code="max_whole_digits",
             )
 
 

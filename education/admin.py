@@ -112,7 +112,6 @@ class EducationPageAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
         if getattr(request, "_education_edit", False) and request.method == "GET" and pending:
             for name in REVISED_FIELDS:
                 setattr(page, name, getattr(pending, name))
-            page._pending_revision = pending
         return page
 
     def save_model(self, request, obj, form, change):

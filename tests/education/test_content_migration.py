@@ -2,8 +2,14 @@
 
 import pytest
 
-from education.loader import CONTENT_DIR, load_content, parse_page, read_pages
-from education.models import EducationPage
+from education.loader import (
+    CONTENT_DIR,
+    load_content,
+    parse_page,
+    propose_content_updates,
+    read_pages,
+)
+from education.models import EducationPage, PageRevision
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +95,16 @@ def test_a_new_content_file_is_loaded_published(tmp_path):
 def test_a_malformed_content_file_is_refused_with_the_reason(text, message):
     with pytest.raises(ValueError, match=message):
         parse_page(text, "x.md")
+
+
+def test_changed_shipped_text_reaches_a_database_as_a_pending_revision():
+    shipped = EducationPage.objects.get(slug="when-to-seek-help")
+    older = shipped.body.replace("::: for women\n", "").replace(":::\n", "")
+    EducationPage.objects.filter(pk=shipped.pk).update(body=older)
+
+    proposed = propose_content_updates(EducationPage, PageRevision)
+
+    assert proposed == ["when-to-seek-help"]  # the other pages already say what the files say
+    revision = PageRevision.objects.get()
+    assert revision.state == "pending" and revision.body == shipped.body
+    assert EducationPage.objects.get(pk=shipped.pk).body == older  # live until published

@@ -23,6 +23,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from education.models import REVISED_FIELDS, EducationPage
+from education.services import page_revision_save
 from osteoclinic import demo
 from outbox.services import message_enqueue
 from patients.models import Patient
@@ -121,6 +123,13 @@ def clinic(db, client, django_capture_on_commit_callbacks):
         change_message="Changed email.",
     )
     alice.user_permissions.add(Permission.objects.get(codename="view_logentry"))
+    # An editor's edit of a published page, waiting to be published.
+    calcium = EducationPage.objects.get(slug="calcium-vitamin-d")
+    page_revision_save(
+        page=calcium,
+        values={name: getattr(calcium, name) for name in REVISED_FIELDS} | {"summary": "New."},
+        user=User.objects.get(username="eddie"),
+    )
     # An email waiting in the outbox, and an upload that was checked.
     message_enqueue(kind="email", recipient="paula@example.org", body="Your scan is due.")
     ImportJob.objects.create(

@@ -42,6 +42,12 @@ MINUS = "\u2212"  # a real minus sign: a hyphen in "-2.5" reads badly and screen
 NO_DATA = "No data yet"
 OTHER_SCANNER = "Other scanner (approximate)"
 SIGNIFICANT = "Significant change vs baseline"
+# The legend of a patient's chart, in the words of the portal's explanations.
+WORDS = {
+    OTHER_SCANNER: "Another scanner (compare with care)",
+    SIGNIFICANT: "Change bigger than the scanner's normal variation",
+    "band": "Normal variation around the first scan ({})",
+}
 
 # WHO categories on the T-score (docs/clinical-rules.md §1): −1.0 itself is normal, −2.5 itself
 # osteoporosis. (lower, upper, label, fill); None means the band runs to the edge of the plot.
@@ -237,11 +243,12 @@ def t_score_chart(
     treatments: Sequence[Span] = (),
     title: str = "T-score over time",
     layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
-    """T-scores per site over time against the WHO bands, as SVG."""
+    """T-scores per site over time against the WHO bands, as SVG (`words`: a patient's)."""
     # The whole WHO scale even for a normal result, so the distance to it is visible.
     scale = _Scale("T-score", -4.5, WHO_BANDS, _WHO_LABEL_AT)
-    return _score_chart(series, fractures, treatments, title, scale, layout)
+    return _score_chart(series, fractures, treatments, title, scale, layout, words)
 
 
 def z_score_chart(
@@ -251,10 +258,11 @@ def z_score_chart(
     treatments: Sequence[Span] = (),
     title: str = "Z-score over time",
     layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
     """Z-scores per site over time against the expected range for age, as SVG."""
     scale = _Scale("Z-score", -3.5, Z_BANDS, _Z_LABEL_AT)
-    return _score_chart(series, fractures, treatments, title, scale, layout)
+    return _score_chart(series, fractures, treatments, title, scale, layout, words)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,7 +275,7 @@ class _Scale:
     label_at: tuple
 
 
-def _score_chart(series, fractures, treatments, title: str, scale: _Scale, layout) -> bytes:
+def _score_chart(series, fractures, treatments, title: str, scale: _Scale, layout, words) -> bytes:
     if not _has_points(series):
         return _no_data(title, layout)
 
@@ -279,7 +287,7 @@ def _score_chart(series, fractures, treatments, title: str, scale: _Scale, layou
         ax.yaxis.set_major_locator(MultipleLocator(1.0))
         ax.set_ylabel(scale.name)
         _draw_bands(ax, low, high, scale.bands, scale.label_at)
-        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series), layout)
+        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series, words), layout)
         _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
 
     return _render(title, draw, layout)
@@ -293,6 +301,7 @@ def bmd_chart(
     treatments: Sequence[Span] = (),
     title: str = "Bone density (BMD) over time",
     layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
     """BMD in g/cm² per site over time with each baseline ± LSC band, as SVG."""
     if not _has_points(series):
@@ -306,8 +315,8 @@ def bmd_chart(
         ax.set_ylim(min(values) - pad, max(values) + pad)
         ax.ticklabel_format(axis="y", useOffset=False)  # "0.85", never "+8.5e-1" offsets
         ax.set_ylabel("BMD (g/cm²)")
-        handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands)
-        rows = _legend(fig, handles + _marker_notes(series), layout)
+        handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands, words)
+        rows = _legend(fig, handles + _marker_notes(series, words), layout)
         _fit(fig, ax, left=_LEFT_BMD, legend_rows=rows)
 
     return _render(title, draw, layout)
@@ -503,7 +512,7 @@ def _draw_series(ax: Axes, series: Sequence[Series]) -> list[Artist]:
     return handles
 
 
-def _marker_notes(series: Sequence[Series]) -> list[Artist]:
+def _marker_notes(series: Sequence[Series], words: bool = False) -> list[Artist]:
     """Legend entries explaining hollow markers and rings, only when the chart has them."""
     points = [p for s in series for p in s.points]
     notes = []
@@ -517,15 +526,18 @@ def _marker_notes(series: Sequence[Series]) -> list[Artist]:
                 markersize=6,
                 markerfacecolor="white",
                 markeredgecolor="#444444",
-                label=OTHER_SCANNER,
+                label=WORDS[OTHER_SCANNER] if words else OTHER_SCANNER,
             )
         )
     if any(p.significant for p in points):
-        notes.append(Line2D([], [], label=SIGNIFICANT, **{**_RING, "markersize": 10}))
+        label = WORDS[SIGNIFICANT] if words else SIGNIFICANT
+        notes.append(Line2D([], [], label=label, **{**_RING, "markersize": 10}))
     return notes
 
 
-def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -> list[Artist]:
+def _draw_lsc_bands(
+    ax: Axes, series: Sequence[Series], bands: Sequence[Band], words: bool = False
+) -> list[Artist]:
     if not bands:
         return []
     by_label = {s.label: _style(i)[0] for i, s in enumerate(series)}
@@ -551,7 +563,11 @@ def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -
             alpha=0.25,
             edgecolor=colour,
             linestyle="--",
-            label=_plain(f"Baseline ± LSC ({band.series_label})"),
+            label=_plain(
+                WORDS["band"].format(band.series_label)
+                if words
+                else f"Baseline ± LSC ({band.series_label})"
+            ),
         )
         for band, colour in zip(bands, colours, strict=True)
     ]

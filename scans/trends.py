@@ -115,6 +115,7 @@ def chart_inputs(
         "fractures": _events(fractures),
         "treatments": _spans(treatments),
         "layout": layout.name,
+        "words": words,
     }
     if kind == "bmd":
         bands = []
@@ -137,6 +138,7 @@ def render(kind: str, inputs: dict) -> bytes:
         "fractures": inputs["fractures"],
         "treatments": inputs["treatments"],
         "layout": charts.LAYOUTS[inputs["layout"]],
+        "words": inputs["words"],
     }
     if kind in ("tscore", "zscore"):
         draw = charts.t_score_chart if kind == "tscore" else charts.z_score_chart

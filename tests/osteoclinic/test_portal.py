@@ -53,6 +53,9 @@ def test_the_portal_chart_draws_released_scans_only(client, alice, paula_release
     # The patient's chart names the site in everyday words, the clinician's in the term.
     assert "Lower spine" in portal and "Lumbar spine" not in portal
     assert "Lumbar spine L1–L4" in clinician.content.decode()
+    # Its legend speaks the portal's words, not the densitometrist's.
+    assert "Normal variation around the first scan (Lower spine)" in portal
+    assert "LSC" not in portal and "Baseline ± LSC" in clinician.content.decode()
     # A draft is drawn on neither: both have the two released points of the table.
     table = client.get(reverse("patient_record", args=[paula_released.pk])).context["charts"]
     bmd = next(panel for panel in table if panel["kind"] == "bmd")

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench lint format python-check clean
+.PHONY: demo test bench lint format python-check port-free clean
 
 python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -24,7 +24,15 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(VENV)/bin/pyth
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
-demo: $(VENV)/.runtime-installed
+# Checked before anything is installed or migrated, so a second `make demo` says at once what to do.
+port-free: | python-check
+	@$(PYTHON) -c 'import socket, sys; s = socket.socket(); \
+	  s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], int(sys.argv[2])))' \
+	  $(HOST) $(PORT) 2>/dev/null || \
+	  { echo "Port $(PORT) on $(HOST) is busy (is a demo already running?)."; \
+	    echo "Stop it, or serve on another port: make demo PORT=8010"; exit 1; }
+
+demo: port-free $(VENV)/.runtime-installed
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo "Serving OsteoClinic on http://$(HOST):$(PORT)/ with one background worker (Ctrl+C stops both)"

@@ -5,11 +5,14 @@ reference (docs/clinical-rules.md §5), and the changes are sized against realis
 """
 
 import datetime
+import importlib
 import random
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from liaison.models import Episode
@@ -38,6 +41,7 @@ from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasu
 from scans.services import precision_study_record
 
 from . import generated_episodes
+from .models import DemoDatabase
 
 PASSWORD = "bones-demo-2026"
 LOGINS = (
@@ -136,9 +140,53 @@ def _once(model, patient, **fields):
     model.objects.get_or_create(patient=patient, **fields)
 
 
+# What migrating an empty database writes besides the tables: the role groups, the editors'
+# permissions and the education pages. A reset writes them again after wiping.
+MIGRATION_DATA = (
+    ("patients.migrations.0002_roles", "create_groups"),
+    ("education.migrations.0002_editor_permissions", "grant"),
+    ("education.migrations.0003_initial_content", "load"),
+)
+NOT_A_DEMO_DATABASE = (
+    "This database was not made by seed_demo (it has no demo mark), so it may hold a clinic's "
+    "records: seed_demo --reset wipes only a demo database. Nothing was changed."
+)
+
+
+class NotADemoDatabase(Exception):
+    pass
+
+
+def is_demo_database() -> bool:
+    return DemoDatabase.objects.exists()
+
+
+def reset() -> None:
+    """Wipe every row of a demo database and seed the demo clinic again.
+
+    Refused unless `seed` marked this database as a demo one: a clinic's records are never
+    wiped (nothing clinical is deleted by the program).
+    """
+    if not is_demo_database():
+        raise NotADemoDatabase(NOT_A_DEMO_DATABASE)
+    # The migrations' functions are written against the models as migrated, as in migrate.
+    state_apps = MigrationLoader(connection).project_state().apps
+    with transaction.atomic():
+        # PostgreSQL refuses to TRUNCATE a table with foreign-key checks still pending in the
+        # transaction (rows written earlier in it): run them now.
+        connection.check_constraints()
+        call_command("flush", interactive=False, verbosity=0)
+        for module, function in MIGRATION_DATA:
+            write = getattr(importlib.import_module(module), function)
+            write(state_apps, connection.schema_editor())
+        seed()
+
+
 @transaction.atomic
 def seed() -> None:
-    """Create or refresh every demo user and patient."""
+    """Create or refresh every demo user and patient, and mark the database as a demo one."""
+    if not is_demo_database():
+        DemoDatabase.objects.create(seeded_at=timezone.now())
     alice = _user("alice", first="Alice", last="Moreau", is_staff=False)
     alice.groups.add(Group.objects.get(name=CLINICIANS))
     eddie = _user("eddie", first="Eddie", last="Lang", is_staff=True)

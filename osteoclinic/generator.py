@@ -41,7 +41,6 @@ from patients.models import (
     SymptomReport,
     Treatment,
 )
-from patients.symptoms import red_flags
 from scans import densitometry as d
 from scans.models import (
     Device,
@@ -726,7 +725,7 @@ def _symptoms(batch: _Batch, rng, patient, today: datetime.date) -> None:
             height_loss_or_stooping=rng.random() < 0.04,
         )
         # As patients.services.symptom_report_record stores them: the guide's codes.
-        report.red_flags = [flag.code for flag in red_flags(report.entry())]
+        report.raise_red_flags()
         if report.red_flags and (today - day).days > 14:
             report.acknowledged_at = report.reported_at + datetime.timedelta(days=1)
         batch.reports.append(report)

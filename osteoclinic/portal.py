@@ -15,7 +15,7 @@ from education.models import Audience, EducationPage, PageStatus, PatientEducati
 from education.services import education_mark_viewed
 from patients import epochs
 from patients.access import patient_required, refuse_on_behalf
-from patients.access_report import patient_access_groups
+from patients.access_report import patient_visits
 from patients.audit import records_access
 from patients.forms import SymptomReportForm
 from patients.models import AccessAction, ReportSource, SymptomReport
@@ -66,14 +66,13 @@ def _reading_context(patient) -> dict:
     changes = []
     if latest is not None:
         for row in latest.changes:
-            text = plain.change_sentence(
-                row.measurement.site_label, row.previous, row.previous_date
-            )
+            where = plain.site_words(row.measurement.site, row.measurement.side)
+            text = plain.change_sentence(where, row.previous, row.previous_date)
             if text:
                 changes.append(text)
     # Premenopausal women and men under 50 are read on Z-scores (docs/clinical-rules.md §2): their
     # page shows Z-scores, and a Z-score chart instead of T-scores against the WHO bands.
-    charts = chart_panels(records, "portal:chart")
+    charts = chart_panels(records, "portal:chart", words=True)
     z_basis = charts[0]["kind"] == "zscore"
     # A newer scan not yet released means the patient has just been scanned: not "overdue".
     newer_scan_pending = latest is not None and (
@@ -86,7 +85,15 @@ def _reading_context(patient) -> dict:
         "newer_scan_pending": newer_scan_pending,
         "result": plain.result_sentence(latest.diagnosis) if latest else None,
         "changes": changes,
+        "result_rows": [
+            {
+                "where": plain.site_words(row.measurement.site, row.measurement.side),
+                "measurement": row.measurement,
+            }
+            for row in (latest.changes if latest else ())
+        ],
         "charts": charts,
+        "words": True,
     }
 
 
@@ -158,7 +165,7 @@ def library_page(request, patient, slug):
 def chart(request, patient, kind):
     if kind not in trends.KINDS:
         raise Http404("No such chart.")
-    return trends.patient_chart_response(request, patient, kind)
+    return trends.patient_chart_response(request, patient, kind, words=True)
 
 
 @records_access(AccessAction.DIARY, None)
@@ -211,10 +218,10 @@ def pain_chart(request, patient):
 @records_access(AccessAction.PORTAL, None)
 @patient_required
 def access_log(request, patient):
-    """Who has looked at my record: by person, day and what was seen; my own views apart.
+    """Who has looked at my record: one row per person and day, with what they saw.
 
     The patient's alone: it names the people who looked, a caregiver among them.
     """
     refuse_on_behalf(request)
-    others, own = patient_access_groups(patient, request.user)
-    return render(request, "osteoclinic/portal_access_log.html", {"others": others, "own": own})
+    visits = patient_visits(patient, request.user)
+    return render(request, "osteoclinic/portal_access_log.html", {"visits": visits})

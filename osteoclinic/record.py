@@ -8,11 +8,11 @@ from education.panel import panel_version, record_panel_context
 from liaison.models import Episode
 from patients import epochs
 from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
-from scans import charts, trends
+from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
-from scans.models import DexaScan, FraxEntry, Site
+from scans.models import DexaScan, FraxEntry, PatientStatus, ScanStatus, Site
 
-from . import fragments
+from . import fragments, worklist
 
 RECENT_REPORTS = 10
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
@@ -38,10 +38,42 @@ def page_context(request, patient: Patient) -> dict:
     return {
         "part": reading,
         "education_part": education,
+        **action_context(patient, datetime.date.today()),
         "fls_episodes": list(
             Episode.objects.valid().filter(patient=patient).select_related("fracture")
         ),
         **activity_context(patient),
+    }
+
+
+def action_context(patient: Patient, today: datetime.date) -> dict:
+    """What needs doing now for this patient, for the top of the record (read on every view):
+    red flags not acknowledged (most urgent first), scans waiting for review or release, a
+    vertebral fracture in its first weeks, and an overdue scan. Four queries."""
+    red_flags = list(
+        SymptomReport.objects.unacknowledged_red_flags()
+        .filter(patient=patient)
+        .select_related("patient")
+        .most_urgent_first()
+    )
+    waiting = list(
+        DexaScan.objects.valid()
+        .filter(patient=patient)
+        .exclude(status=ScanStatus.RELEASED)
+        .order_by("date", "pk")
+    )
+    fractures = [
+        {"fracture": fracture, "phase": worklist.vertebral_phase(fracture, today)}
+        for fracture in worklist.recent_vertebral(today).filter(patient=patient)
+    ]
+    status = PatientStatus.objects.filter(patient=patient).only("next_due").first()
+    overdue = status.next_due if status and status.next_due and status.next_due < today else None
+    return {
+        "action_red_flags": red_flags,
+        "action_waiting_scans": waiting,
+        "action_fractures": fractures,
+        "action_overdue": overdue,
+        "action_any": bool(red_flags or waiting or fractures or overdue),
     }
 
 
@@ -100,9 +132,11 @@ CHART_TITLES = {
 VALUE_LABELS = {"tscore": "T-score", "zscore": "Z-score", "bmd": "BMD (g/cm²)"}
 
 
-def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
-    """The record's two trend charts (its diagnostic score and BMD): where to fetch each SVG,
-    and the table of the same numbers."""
+def chart_panels(records: dict, url_name: str, *url_args, words: bool = False) -> list[dict]:
+    """The record's two trend charts (its diagnostic score and BMD): where to fetch each SVG
+    in each size, a sentence of the trend for its text alternative, and the table of the same
+    numbers. `words`: the patient's, naming sites in everyday words with the term after."""
+    names = site_names(records["reading"].readings) if words else {}
     panels = []
     for kind in trends.shown_kinds(records["patient"], records["reading"]):
         inputs = trends.chart_inputs(
@@ -111,15 +145,28 @@ def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
             records["fractures"],
             records["treatments"],
             records["studies"],
+            words=words,
         )
+        url = reverse(url_name, args=[*url_args, kind])
+        rows = trends.chart_table(kind, inputs)
+        for row in rows:
+            row["series"] = names.get(row["series"], row["series"])
         panels.append(
             {
                 "kind": kind,
                 "title": CHART_TITLES[kind],
-                "url": reverse(url_name, args=[*url_args, kind]),
+                "url": url,
+                "narrow_url": f"{url}?size={charts.NARROW.name}",
+                "large_url": f"{url}?size={charts.LARGE.name}",
+                "wide": charts.WIDE,
+                "narrow": charts.NARROW,
                 "has_trend": charts.has_trend(inputs["series"]),
-                "rows": trends.chart_table(kind, inputs),
-                "bands": inputs.get("bands", ()),
+                "summary": trends.trend_summary(kind, inputs, names),
+                "rows": rows,
+                "bands": [
+                    {"band": band, "series": names.get(band.series_label, band.series_label)}
+                    for band in inputs.get("bands", ())
+                ],
                 "value_label": VALUE_LABELS[kind],
                 "empty": (
                     "No Z-score is recorded yet, so there is no trend to show."
@@ -129,6 +176,15 @@ def chart_panels(records: dict, url_name: str, *url_args) -> list[dict]:
             }
         )
     return panels
+
+
+def site_names(readings) -> dict[str, str]:
+    """Each site's everyday name on the patient's charts, with the technical term after it."""
+    return {
+        plain.site_short(m.site, m.side): plain.site_words(m.site, m.side)
+        for reading in readings
+        for m in (change.measurement for change in reading.changes)
+    }
 
 
 def errors_count(patient: Patient) -> int:

@@ -40,6 +40,20 @@ def _section(key: str, title: str, queryset: QuerySet, describe) -> Section:
     return Section(key=key, title=title, count=queryset.count(), rows=rows)
 
 
+def vertebral_phase(fracture: Fracture, today: datetime.date) -> str:
+    """Where a recent vertebral fracture stands (docs/clinical-rules.md §11.2), in words."""
+    days = (today - fracture.date).days
+    if days <= ACUTE_DAYS:
+        brace = " (brace prescribed)" if fracture.brace else ""
+        return f"week {days // 7 + 1} of the acute phase{brace}"
+    return f"acute phase over ({days // 7} weeks); review for gentle rehabilitation"
+
+
+def recent_vertebral(today: datetime.date) -> QuerySet:
+    """Vertebral fractures, not high-trauma, within their acute phase or rehabilitation review."""
+    return _vertebral(today, 0, REHAB_REVIEW_UNTIL_DAYS)
+
+
 def _vertebral(today: datetime.date, newest: int, oldest: int) -> QuerySet:
     return (
         Fracture.objects.valid()
@@ -59,7 +73,7 @@ def build(today: datetime.date) -> list[Section]:
     red_flags = (
         SymptomReport.objects.unacknowledged_red_flags()
         .select_related("patient")
-        .order_by("reported_at", "pk")
+        .most_urgent_first()
     )
     unreleased = (
         DexaScan.objects.valid()
@@ -75,13 +89,10 @@ def build(today: datetime.date) -> list[Section]:
     review = statuses.filter(review_response=True).order_by("-latest_scan_date", "pk")
     overdue = statuses.filter(next_due__lt=today).order_by("next_due", "pk")
 
-    def weeks(fracture) -> int:
-        return (today - fracture.date).days // 7
-
     return [
         _section(
             "red_flags",
-            "Red-flag symptoms not yet acknowledged",
+            "Red-flag symptoms not yet acknowledged, most urgent first",
             red_flags,
             lambda r: {
                 "patient": r.patient,
@@ -114,8 +125,7 @@ def build(today: datetime.date) -> list[Section]:
             lambda f: {
                 "patient": f.patient,
                 "object": f,
-                "why": f"{f.site_label} fracture {f.date_display}: week {weeks(f) + 1}"
-                " of the acute phase" + (" (brace prescribed)" if f.brace else ""),
+                "why": f"{f.site_label} fracture {f.date_display}: " + vertebral_phase(f, today),
             },
         ),
         _section(
@@ -125,8 +135,7 @@ def build(today: datetime.date) -> list[Section]:
             lambda f: {
                 "patient": f.patient,
                 "object": f,
-                "why": f"{f.site_label} fracture {f.date_display}: acute phase over "
-                f"({weeks(f)} weeks); review for gentle rehabilitation",
+                "why": f"{f.site_label} fracture {f.date_display}: " + vertebral_phase(f, today),
             },
         ),
         _section(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
@@ -29,14 +29,15 @@ PLAIN_WORDS = {
 GROUPS_SHOWN = 200
 
 
-@dataclass(frozen=True)
-class Look:
-    """One person's views of one thing on one day."""
+@dataclass
+class Visit:
+    """One person's views of the record on one day: what they saw, how often, from when to when."""
 
     day: object
     who: str
-    what: str
+    what: list[str]
     times: int
+    first: object
     last: object
 
 
@@ -46,25 +47,35 @@ def _who(row) -> str:
     return f"{name} ({role})"
 
 
-def patient_access_groups(patient, user) -> tuple[list[Look], list[Look]]:
-    """Who looked at `patient`'s record (others, then the patient's own views), newest first.
+def patient_visits(patient, user) -> list[Visit]:
+    """Who looked at `patient`'s record, one row per person and day, newest first.
 
-    Refused attempts are for superusers: they would name other people to the patient.
+    The patient's own views (`user`) are left out: the page answers who else looked. Refused
+    attempts are for superusers: they would name other people to the patient.
     """
     rows = (
         patient.access_log.filter(outcome=AccessOutcome.SHOWN)
+        .exclude(user_id=user.pk)
         .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
         .values("day", "user_id", "username", "user_full_name", "role", "action")
-        .annotate(times=Count("pk"), last=Max("at"))
+        .annotate(times=Count("pk"), first=Min("at"), last=Max("at"))
         .order_by("-day", "-last")[:GROUPS_SHOWN]
     )
-    others, own = [], []
+    visits: dict[tuple, Visit] = {}
     for row in rows:
         what = PLAIN_WORDS.get(row["action"], row["action"])
-        mine = row["user_id"] == user.pk
-        look = Look(row["day"], "You" if mine else _who(row), what, row["times"], row["last"])
-        (own if mine else others).append(look)
-    return others, own
+        key = (row["day"], row["user_id"], row["username"])
+        visit = visits.get(key)
+        if visit is None:
+            visits[key] = Visit(
+                row["day"], _who(row), [what], row["times"], row["first"], row["last"]
+            )
+            continue
+        visit.what.append(what)
+        visit.times += row["times"]
+        visit.first = min(visit.first, row["first"])
+        visit.last = max(visit.last, row["last"])
+    return list(visits.values())
 
 
 CSV_COLUMNS = (

@@ -36,11 +36,24 @@ HEIGHT_RANGE_MESSAGE = (
 
 
 class DateInput(forms.DateInput):
-    """The browser's date picker where there is one; YYYY-MM-DD typed where there is not."""
+    """A date typed and shown as YYYY-MM-DD, the same on every browser and phone.
 
-    input_type = "date"
+    A browser's date picker shows the date in the browser's locale (mm/dd/yyyy in an American
+    one), which contradicts the help text; a text field with the pattern keeps them alike.
+    """
+
+    input_type = "text"
+    PATTERN = r"\d{4}-\d{2}-\d{2}"
 
     def __init__(self, attrs=None):
+        attrs = {
+            "placeholder": "YYYY-MM-DD",
+            "pattern": self.PATTERN,
+            "title": "A date as YYYY-MM-DD, for example 2024-03-01",
+            "autocomplete": "off",
+            "size": 10,
+            **(attrs or {}),
+        }
         super().__init__(attrs, format="%Y-%m-%d")
 
 
@@ -333,6 +346,23 @@ class EnteredInErrorForm(forms.Form):
         return reason
 
 
+class AcknowledgeForm(forms.Form):
+    """Red flags seen by a clinician, with an optional note (docs/clinical-rules.md §11.5)."""
+
+    NOTE_MAX = 1000
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was done, for example “phoned, X-ray booked”.",
+        error_messages={
+            "max_length": f"Keep the note under {NOTE_MAX} characters "
+            "(it has %(show_value)d); longer notes belong in the record's notes."
+        },
+    )
+
+
 class PatientListForm(forms.Form):
     """Search, filters and sorting of the patient list, from the query string."""
 
@@ -347,7 +377,12 @@ class PatientListForm(forms.Form):
         "-dob": ("-date_of_birth", "family_name", "given_name", "mrn"),
     }
 
-    q = forms.CharField(label="Name or MRN", required=False, widget=forms.SearchInput)
+    q = forms.CharField(
+        label="Name, MRN or date of birth",
+        required=False,
+        widget=forms.SearchInput,
+        help_text="A date of birth as YYYY-MM-DD, alone or after a name.",
+    )
     sex = forms.ChoiceField(label="Sex", required=False, choices=[("", "Any"), *Sex.choices])
     has_fracture = forms.ChoiceField(
         label="Fractures (not entered in error)",

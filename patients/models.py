@@ -10,7 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .authorship import AuthoredHistory
-from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry
+from .symptoms import RED_FLAG_LABELS, PainLocation, SymptomEntry, red_flags, urgency
 from .validators import visible_characters
 
 
@@ -36,13 +36,28 @@ class PatientQuerySet(models.QuerySet):
     SEARCH_WORDS = 6
 
     def search(self, text: str):
+        """By MRN, by any word of the names, and by date of birth typed as YYYY-MM-DD; a date
+        beside names narrows them ("Fischer 1950-03-02")."""
         text = (text or "").strip()[:200]
         if not text:
             return self
-        query = models.Q(mrn__iexact=text)
-        for word in list(dict.fromkeys(text.split()))[: self.SEARCH_WORDS]:
-            query |= models.Q(family_name__icontains=word) | models.Q(given_name__icontains=word)
-        return self.filter(query)
+        words = list(dict.fromkeys(text.split()))[: self.SEARCH_WORDS]
+        births = [day for day in map(_iso_date, words) if day is not None]
+        names = models.Q()
+        for word in (word for word in words if _iso_date(word) is None):
+            names |= models.Q(family_name__icontains=word) | models.Q(given_name__icontains=word)
+        if births:
+            names = models.Q(date_of_birth__in=births) & names
+        return self.filter(models.Q(mrn__iexact=text) | names)
+
+
+def _iso_date(word: str) -> datetime.date | None:
+    if len(word) != 10 or word[4] != "-" or word[7] != "-":
+        return None
+    try:
+        return datetime.date.fromisoformat(word)
+    except ValueError:
+        return None
 
 
 class Patient(models.Model):
@@ -396,6 +411,12 @@ class SymptomReportQuerySet(EnteredInErrorQuerySet):
     def unacknowledged_red_flags(self):
         return self.valid().exclude(red_flags=[]).filter(acknowledged_at__isnull=True)
 
+    def most_urgent_first(self):
+        """docs/clinical-rules.md §11.5: by the most urgent red flag, then newest first."""
+        return self.order_by(
+            models.F("red_flag_urgency").asc(nulls_last=True), "-reported_at", "-pk"
+        )
+
 
 class SymptomReport(EnteredInError):
     """A symptom diary entry; red flags (the guide's "when to seek help") await a clinician."""
@@ -422,6 +443,8 @@ class SymptomReport(EnteredInError):
     )
     note = models.TextField("anything else", blank=True)
     red_flags = models.JSONField(default=list, blank=True, editable=False)
+    # The rank of the most urgent red flag (patients.symptoms.URGENCY), for ordering.
+    red_flag_urgency = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -430,6 +453,11 @@ class SymptomReport(EnteredInError):
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(
+        "note on acknowledging",
+        blank=True,
+        help_text="Optional: what was done, for example “phoned, X-ray booked”.",
+    )
     history = HistoricalRecords(bases=[AuthoredHistory])
 
     objects = SymptomReportQuerySet.as_manager()
@@ -443,9 +471,11 @@ class SymptomReport(EnteredInError):
         ]
         indexes = [
             models.Index(fields=["acknowledged_at"]),
-            # The worklist's red flags awaiting a clinician, oldest first.
+            # The worklist's red flags awaiting a clinician, most urgent first.
             models.Index(
-                fields=["reported_at", "id"],
+                "red_flag_urgency",
+                models.F("reported_at").desc(),
+                models.F("id").desc(),
                 condition=models.Q(entered_in_error=False, acknowledged_at__isnull=True),
                 name="symptom_unacknowledged",
             ),
@@ -460,6 +490,11 @@ class SymptomReport(EnteredInError):
         "neck_shoulder": "pain_neck_shoulder",
         "other": "pain_other",
     }
+
+    def raise_red_flags(self) -> None:
+        """Store the red flags of the entry (docs/clinical-rules.md §11.1) and their urgency."""
+        self.red_flags = [flag.code for flag in red_flags(self.entry())]
+        self.red_flag_urgency = urgency(self.red_flags)
 
     def entry(self):
         """The plain-values form the symptom rules read (patients.symptoms)."""

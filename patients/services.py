@@ -13,7 +13,6 @@ from django.utils.http import urlsafe_base64_encode
 
 from .models import Patient, SymptomReport
 from .signals import announce_record_changed
-from .symptoms import red_flags
 from .tokens import invitation_token
 
 
@@ -93,17 +92,22 @@ def portal_revoke(*, patient: Patient) -> None:
 def symptom_report_record(*, report: SymptomReport, user) -> SymptomReport:
     """Store a diary entry with the guide's red flags it raises (patients.symptoms)."""
     report.entered_by = user
-    report.red_flags = [flag.code for flag in red_flags(report.entry())]
+    report.raise_red_flags()
     report.save()
     announce_record_changed(SymptomReport, report.patient)
     return report
 
 
 @transaction.atomic
-def symptom_report_acknowledge(*, report: SymptomReport, user) -> SymptomReport:
-    """A clinician has seen the red flags: the report leaves the worklist."""
+def symptom_report_acknowledge(*, report: SymptomReport, user, note: str = "") -> SymptomReport:
+    """A clinician has seen the red flags, with an optional note: the report leaves the worklist.
+
+    A second acknowledgement (two clinicians at once) keeps the first one and its note.
+    """
+    report = SymptomReport.objects.select_for_update().get(pk=report.pk)
     if report.acknowledged_at is None:
         report.acknowledged_by = user
         report.acknowledged_at = timezone.now()
-        report.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        report.acknowledgement_note = note.strip()
+        report.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
     return report

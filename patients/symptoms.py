@@ -92,6 +92,23 @@ RED_FLAG_LABELS = {
     "height_loss_or_stooping": "Height loss or stooping",
 }
 
+# docs/clinical-rules.md §11.5: the order in which red flags are seen, most urgent first — a
+# possible new fracture (sudden back pain, a fall) before a slow change (height loss, a stoop)
+# before pain that limits sleep or daily life.
+URGENCY = (
+    SUDDEN_BACK_PAIN.code,
+    FALL_OR_SUSPECTED_FRACTURE.code,
+    HEIGHT_LOSS_OR_STOOPING.code,
+    PAIN_AFFECTING_SLEEP_OR_DAILY_LIFE.code,
+)
+
+
+def urgency(codes) -> int | None:
+    """The rank of a report's most urgent red flag (0 is the most urgent); None without one."""
+    ranks = [URGENCY.index(code) for code in codes if code in URGENCY]
+    return min(ranks) if ranks else None
+
+
 FINDING_BACK_PAIN = "back_pain"
 FINDING_POSTURAL_CHANGE = "postural_change"
 FINDING_RED_FLAGS = "red_flags"

@@ -20,6 +20,7 @@ from .audit import records_access
 from .concurrency import changed_since_opened
 from .forms import (
     ClinicianCaregiverInviteForm,
+    AcknowledgeForm,
     ClinicianSymptomReportForm,
     EnteredInErrorForm,
     FractureForm,
@@ -461,9 +462,16 @@ def symptom_create(request, pk):
 def symptom_acknowledge(request, report_pk):
     report = get_object_or_404(SymptomReport.objects.valid(), pk=report_pk)
     patient = patient_for_request(request, report.patient_id)
-    services.symptom_report_acknowledge(report=report, user=request.user)
-    messages.success(request, f"Red flags of {report.reported_at:%Y-%m-%d} acknowledged.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = patient.get_absolute_url()
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        # The note is shown again with the message beside it, nothing acknowledged yet.
+        context = {"form": form, "report": report, "patient": patient, "next": target}
+        return render(request, "patients/symptom_acknowledge.html", context, status=400)
+    services.symptom_report_acknowledge(
+        report=report, user=request.user, note=form.cleaned_data["note"]
+    )
+    messages.success(request, f"Red flags of {report.reported_at:%Y-%m-%d} acknowledged.")
     return redirect(target)

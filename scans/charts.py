@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import pickle
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -35,12 +36,18 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, MultipleLocator
 
 # Part of every chart_key(): bump it whenever the drawing changes so cached SVGs are redrawn.
-CHART_VERSION = 3
+CHART_VERSION = 4
 
 MINUS = "\u2212"  # a real minus sign: a hyphen in "-2.5" reads badly and screen readers skip it
 NO_DATA = "No data yet"
 OTHER_SCANNER = "Other scanner (approximate)"
 SIGNIFICANT = "Significant change vs baseline"
+# The legend of a patient's chart, in the words of the portal's explanations.
+WORDS = {
+    OTHER_SCANNER: "Another scanner (compare with care)",
+    SIGNIFICANT: "Change bigger than the scanner's normal variation",
+    "band": "Normal variation around the first scan ({})",
+}
 
 # WHO categories on the T-score (docs/clinical-rules.md §1): −1.0 itself is normal, −2.5 itself
 # osteoporosis. (lower, upper, label, fill); None means the band runs to the edge of the plot.
@@ -68,7 +75,41 @@ _COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#
 _LINESTYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
-_SIZE = (7.5, 4.0)
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How big a chart is drawn, for the space it is shown in.
+
+    Sizes are in inches at 72 dpi, so one point of text is one SVG unit; a browser shows an
+    SVG point as 1.33 CSS pixels, so 9 pt text is 12 px when the chart is shown at its size.
+    `scale` multiplies every text size and margin of the wide chart.
+    """
+
+    name: str
+    size: tuple[float, float]
+    scale: float
+    legend_columns: int
+    wrap: int = 0  # legend labels wrapped at this many characters (0: never)
+    title_wrap: int = 0  # the title too, at fewer characters as it is larger and bold
+    max_ticks: int = 9  # date ticks at most, so that year labels never run into each other
+
+    @property
+    def width_px(self) -> int:
+        return round(self.size[0] * 96)
+
+    @property
+    def height_px(self) -> int:
+        return round(self.size[1] * 96)
+
+
+# The record's and the portal's chart on a computer or tablet.
+WIDE = Layout("wide", (7.5, 4.0), 1.0, 3)
+# A phone: drawn 326 px wide, the width of a card on a 390 px screen, so it is shown at its
+# size, never shrunk; its smallest text (8 pt in the wide chart) is 9 pt, 12 px.
+NARROW = Layout("narrow", (3.4, 5.2), 1.125, 1, wrap=30, title_wrap=22, max_ticks=4)
+# The large version a "full screen" link opens, to read or zoom into.
+LARGE = Layout("large", (11.0, 6.2), 1.3, 3)
+LAYOUTS = {layout.name: layout for layout in (WIDE, NARROW, LARGE)}
 # Fixed margins, in points, instead of constrained layout: measuring every text artist to fit
 # the layout took about half the drawing time. Room for the title above, the y labels to the
 # left (wider for BMD's "0.850" than for a T-score's "−2"), the date labels and legend below.
@@ -76,7 +117,6 @@ _TOP, _RIGHT, _BOTTOM = 26.0, 14.0, 6.0
 _LEFT_SCORE, _LEFT_BMD = 38.0, 52.0
 _DATE_LABELS = 20.0  # tick, pad and one line of 9 pt labels
 _DATE_OFFSET = 11.0  # ConciseDateFormatter's second line, e.g. "2024" under month ticks
-_LEGEND_COLUMNS = 3
 _LABEL_EDGE = 14.0  # from the figure's left edge to the far side of the y axis label
 _TICKS = 10  # ticks made ahead per axis: the locators give 8 to 10, those outside included
 _RC = {
@@ -100,6 +140,23 @@ _RC = {
     "legend.frameon": False,
     "legend.fontsize": 8.5,
 }
+
+
+def _rc(layout: Layout) -> dict:
+    scaled = ("font.size", "axes.titlesize", "legend.fontsize")
+    return {**_RC, **{name: _RC[name] * layout.scale for name in scaled}}
+
+
+def _scale() -> float:
+    """The scale of the layout being drawn, read from the rcParams it is drawn under."""
+    return matplotlib.rcParams["font.size"] / _RC["font.size"]
+
+
+def _small() -> float:
+    """Annotations (band, fracture and treatment labels): 8 pt in the wide chart."""
+    return 8 * _scale()
+
+
 # Layers, bottom to top: opaque WHO bands, translucent shading, grid (1.5), annotations, data.
 _Z_WHO, _Z_SHADE, _Z_NOTE, _Z_DATA = 0.6, 0.8, 1.7, 3.0
 
@@ -185,11 +242,13 @@ def t_score_chart(
     fractures: Sequence[Event] = (),
     treatments: Sequence[Span] = (),
     title: str = "T-score over time",
+    layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
-    """T-scores per site over time against the WHO bands, as SVG."""
+    """T-scores per site over time against the WHO bands, as SVG (`words`: a patient's)."""
     # The whole WHO scale even for a normal result, so the distance to it is visible.
     scale = _Scale("T-score", -4.5, WHO_BANDS, _WHO_LABEL_AT)
-    return _score_chart(series, fractures, treatments, title, scale)
+    return _score_chart(series, fractures, treatments, title, scale, layout, words)
 
 
 def z_score_chart(
@@ -198,10 +257,12 @@ def z_score_chart(
     fractures: Sequence[Event] = (),
     treatments: Sequence[Span] = (),
     title: str = "Z-score over time",
+    layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
     """Z-scores per site over time against the expected range for age, as SVG."""
     scale = _Scale("Z-score", -3.5, Z_BANDS, _Z_LABEL_AT)
-    return _score_chart(series, fractures, treatments, title, scale)
+    return _score_chart(series, fractures, treatments, title, scale, layout, words)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,22 +275,22 @@ class _Scale:
     label_at: tuple
 
 
-def _score_chart(series, fractures, treatments, title: str, scale: _Scale) -> bytes:
+def _score_chart(series, fractures, treatments, title: str, scale: _Scale, layout, words) -> bytes:
     if not _has_points(series):
-        return _no_data(title)
+        return _no_data(title, layout)
 
     def draw(fig: Figure) -> None:
-        ax = _time_axes(fig, title, series, fractures, treatments)
+        ax = _time_axes(fig, title, series, fractures, treatments, layout)
         values = _values(series)
         low, high = min(scale.floor, min(values) - 0.5), max(2.0, max(values) + 0.5)
         ax.set_ylim(low, high)
         ax.yaxis.set_major_locator(MultipleLocator(1.0))
         ax.set_ylabel(scale.name)
         _draw_bands(ax, low, high, scale.bands, scale.label_at)
-        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series))
+        rows = _legend(fig, _draw_series(ax, series) + _marker_notes(series, words), layout)
         _fit(fig, ax, left=_LEFT_SCORE, legend_rows=rows)
 
-    return _render(title, draw)
+    return _render(title, draw, layout)
 
 
 def bmd_chart(
@@ -239,24 +300,26 @@ def bmd_chart(
     fractures: Sequence[Event] = (),
     treatments: Sequence[Span] = (),
     title: str = "Bone density (BMD) over time",
+    layout: Layout = WIDE,
+    words: bool = False,
 ) -> bytes:
     """BMD in g/cm² per site over time with each baseline ± LSC band, as SVG."""
     if not _has_points(series):
-        return _no_data(title)
+        return _no_data(title, layout)
 
     def draw(fig: Figure) -> None:
-        ax = _time_axes(fig, title, series, fractures, treatments)
+        ax = _time_axes(fig, title, series, fractures, treatments, layout)
         edges = [b.baseline - b.lsc for b in bands] + [b.baseline + b.lsc for b in bands]
         values = _values(series) + edges
         pad = max(0.1 * (max(values) - min(values)), 0.02)
         ax.set_ylim(min(values) - pad, max(values) + pad)
         ax.ticklabel_format(axis="y", useOffset=False)  # "0.85", never "+8.5e-1" offsets
         ax.set_ylabel("BMD (g/cm²)")
-        handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands)
-        rows = _legend(fig, handles + _marker_notes(series))
+        handles = _draw_series(ax, series) + _draw_lsc_bands(ax, series, bands, words)
+        rows = _legend(fig, handles + _marker_notes(series, words), layout)
         _fit(fig, ax, left=_LEFT_BMD, legend_rows=rows)
 
-    return _render(title, draw)
+    return _render(title, draw, layout)
 
 
 def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") -> bytes:
@@ -279,9 +342,11 @@ def pain_chart(points: Sequence[Point], *, title: str = "Pain score over time") 
 # Drawing ------------------------------------------------------------------------------------
 
 
-def _render(title: str, draw: Callable[[Figure], None], size=_SIZE, axes: bool = True) -> bytes:
-    with _LOCK, matplotlib.rc_context(_RC), _collector_paused():
-        fig = pickle.loads(_blank(size, axes))
+def _render(
+    title: str, draw: Callable[[Figure], None], layout: Layout = WIDE, size=None, axes=True
+) -> bytes:
+    with _LOCK, matplotlib.rc_context(_rc(layout)), _collector_paused():
+        fig = pickle.loads(_blank(size or layout.size, layout.scale, axes))
         draw(fig)
         svg = _svg(fig)
     return _accessible(svg, title)
@@ -307,12 +372,12 @@ def _collector_paused():
 
 
 @functools.cache
-def _blank(size: tuple[float, float], axes: bool) -> bytes:
+def _blank(size: tuple[float, float], scale: float, axes: bool) -> bytes:
     """A blank figure, pickled, with its Axes (if any) and the ticks a chart usually needs.
 
     Unpickling a copy is a third of the cost of building one: a new Axes reads rcParams for
     every part, and each new tick copies the first tick's properties, markers and all. Built
-    under _RC and _LOCK, like every chart.
+    under the layout's rcParams and _LOCK, like every chart (hence `scale` in the cache key).
     """
     # 72 dpi, as savefig(format="svg") would switch to: one pixel is one point.
     fig = Figure(figsize=size, dpi=72)
@@ -359,16 +424,19 @@ def _text_size(text: str, prop: FontProperties, ismath) -> tuple[float, float, f
     return _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath)
 
 
-def _no_data(title: str) -> bytes:
+def _no_data(title: str, layout: Layout = WIDE) -> bytes:
     def draw(fig: Figure) -> None:
-        fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=11, color="#555555")
+        fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=11 * _scale())
+        fig.texts[-1].set_color("#555555")
 
-    return _render(title, draw, size=(_SIZE[0], 1.0), axes=False)
+    return _render(title, draw, layout, size=(layout.size[0], 1.0), axes=False)
 
 
-def _time_axes(fig, title, series, fractures, treatments) -> Axes:
+def _time_axes(fig, title, series, fractures, treatments, layout: Layout = WIDE) -> Axes:
     """Axes with a date x axis spanning the data and events, with fractures and treatments."""
     (ax,) = fig.axes  # from _blank()
+    if layout.title_wrap:
+        title = "\n".join(textwrap.wrap(title, layout.title_wrap))
     # A fixed y: left to itself, matplotlib measures the tick labels to keep the title clear.
     ax.set_title(_plain(title), y=1.0)
     dates = [p.date for s in series for p in s.points] + [f.date for f in fractures]
@@ -376,7 +444,9 @@ def _time_axes(fig, title, series, fractures, treatments) -> Axes:
     first, last = _day(min(dates)), _day(max(dates))
     pad = max(0.04 * (last - first), 60.0)  # days; a lone scan still gets a readable axis
     ax.set_xlim(first - pad, last + pad)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=layout.max_ticks)
+    # With few ticks, two or three years are better marked once a year than every 6 months.
+    locator.intervald[mdates.MONTHLY] = [1, 2, 3, 4, 6, 12]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     _draw_treatments(ax, treatments, last + pad)
@@ -399,7 +469,7 @@ def _draw_bands(ax: Axes, low: float, high: float, bands, label_at) -> None:
             textcoords="offset points",
             ha="right",
             va=va,
-            fontsize=8,
+            fontsize=_small(),
             color="#555555",
             zorder=_Z_NOTE,
         )
@@ -442,7 +512,7 @@ def _draw_series(ax: Axes, series: Sequence[Series]) -> list[Artist]:
     return handles
 
 
-def _marker_notes(series: Sequence[Series]) -> list[Artist]:
+def _marker_notes(series: Sequence[Series], words: bool = False) -> list[Artist]:
     """Legend entries explaining hollow markers and rings, only when the chart has them."""
     points = [p for s in series for p in s.points]
     notes = []
@@ -456,15 +526,18 @@ def _marker_notes(series: Sequence[Series]) -> list[Artist]:
                 markersize=6,
                 markerfacecolor="white",
                 markeredgecolor="#444444",
-                label=OTHER_SCANNER,
+                label=WORDS[OTHER_SCANNER] if words else OTHER_SCANNER,
             )
         )
     if any(p.significant for p in points):
-        notes.append(Line2D([], [], label=SIGNIFICANT, **{**_RING, "markersize": 10}))
+        label = WORDS[SIGNIFICANT] if words else SIGNIFICANT
+        notes.append(Line2D([], [], label=label, **{**_RING, "markersize": 10}))
     return notes
 
 
-def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -> list[Artist]:
+def _draw_lsc_bands(
+    ax: Axes, series: Sequence[Series], bands: Sequence[Band], words: bool = False
+) -> list[Artist]:
     if not bands:
         return []
     by_label = {s.label: _style(i)[0] for i, s in enumerate(series)}
@@ -490,7 +563,11 @@ def _draw_lsc_bands(ax: Axes, series: Sequence[Series], bands: Sequence[Band]) -
             alpha=0.25,
             edgecolor=colour,
             linestyle="--",
-            label=_plain(f"Baseline ± LSC ({band.series_label})"),
+            label=_plain(
+                WORDS["band"].format(band.series_label)
+                if words
+                else f"Baseline ± LSC ({band.series_label})"
+            ),
         )
         for band, colour in zip(bands, colours, strict=True)
     ]
@@ -510,7 +587,7 @@ def _draw_fractures(ax: Axes, fractures: Sequence[Event]) -> None:
             rotation=90,
             ha="right",
             va="top",
-            fontsize=8,
+            fontsize=_small(),
             color="#333333",
             zorder=_Z_NOTE,
         )
@@ -531,18 +608,38 @@ def _draw_treatments(ax: Axes, treatments: Sequence[Span], axis_end: float) -> N
             hatch_linewidth=0.5,
             zorder=_Z_SHADE,
         )
+        # Written from the start of the span into it; a label that would run past the right
+        # edge is written from the span's end (or the edge) leftwards instead, and wrapped when
+        # it is longer than the chart is wide, so it is never cut off however narrow the chart.
+        left, right = ax.get_xlim()
+        room = _axes_width_pt(ax.figure) * (right - start) / (right - left)
+        label = treatment.label
+        from_end = _text_width_pt(label) > room
+        if from_end and _text_width_pt(label) > _axes_width_pt(ax.figure) * 0.9:
+            label = "\n".join(textwrap.wrap(label, max(10, len(label) // 2 + 1)))
         ax.annotate(
-            _plain(treatment.label),
-            xy=(start, 0),
+            _plain(label),
+            xy=(min(end, right) if from_end else start, 0),
             xycoords=("data", "axes fraction"),
-            xytext=(3, 3),
+            xytext=(-3 if from_end else 3, 3),
             textcoords="offset points",
-            ha="left",
+            ha="right" if from_end else "left",
             va="bottom",
-            fontsize=8,
+            fontsize=_small(),
             color="#3d4852",
             zorder=_Z_NOTE,
         )
+
+
+def _axes_width_pt(fig: Figure) -> float:
+    """The plot's width in points, near enough before _fit() places it: the widest margins."""
+    return fig.get_size_inches()[0] * 72 - (_LEFT_BMD + _RIGHT) * _scale()
+
+
+def _text_width_pt(text: str) -> float:
+    """A label's width in points at the annotation size, measured as matplotlib will draw it."""
+    width, _height, _descent = _text_size(text, FontProperties(size=_small()), False)
+    return width
 
 
 def _bands_across(ax: Axes, spans: Sequence[tuple[float, float]], **style) -> None:
@@ -566,34 +663,50 @@ def _across(ax: Axes, collection) -> None:
     ax.add_collection(collection, autolim=False)
 
 
-def _legend(fig: Figure, handles: list[Artist]) -> int:
-    """The legend below the plot, outside the axes, so it never covers data; its row count."""
-    columns = min(len(handles), _LEGEND_COLUMNS)
-    fig.legend(handles=handles, loc="lower center", ncols=columns)
-    return -(-len(handles) // columns) if handles else 0
+def _legend(fig: Figure, handles: list[Artist], layout: Layout = WIDE) -> int:
+    """The legend below the plot, outside the axes, so it never covers data; its line count.
+
+    A narrow chart has one column, its labels wrapped to the chart's width.
+    """
+    if not handles:
+        return 0
+    columns = min(len(handles), layout.legend_columns)
+    labels = [handle.get_label() for handle in handles]
+    if layout.wrap:
+        labels = ["\n".join(textwrap.wrap(label, layout.wrap)) for label in labels]
+    fig.legend(handles=handles, labels=labels, loc="lower center", ncols=columns)
+    lines = [label.count("\n") + 1 for label in labels]
+    rows = [max(lines[start : start + columns]) for start in range(0, len(lines), columns)]
+    return sum(rows)
 
 
 def _fit(fig: Figure, ax: Axes, *, left: float, legend_rows: int = 0) -> None:
     """Place the axes inside fixed margins, leaving room below for dates and the legend."""
     width, height = fig.get_size_inches() * 72
+    scale = _scale()
+    left *= scale
     ticks = ax.get_xticks()
     # Fixed from here on, as the limits are: the date locator would work them out again to draw.
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     formatter = ax.xaxis.get_major_formatter()
     formatter.format_ticks(ticks)  # sets the offset ("2024") the axis will show
     bottom = _BOTTOM + _DATE_LABELS + (_DATE_OFFSET if formatter.get_offset() else 0.0)
+    bottom *= scale
     if legend_rows:
         bottom += _legend_height(legend_rows)
+    # A wrapped title's further lines stand above the first.
+    lines = ax.get_title(loc=matplotlib.rcParams["axes.titlelocation"]).count("\n")
+    top = _TOP * scale + lines * 1.2 * matplotlib.rcParams["axes.titlesize"]
     fig.subplots_adjust(
         left=left / width,
-        right=1 - _RIGHT / width,
-        top=1 - _TOP / height,
+        right=1 - _RIGHT * scale / width,
+        top=1 - top / height,
         bottom=bottom / height,
     )
     # The y label a fixed distance from the figure's edge, and no x label, so that matplotlib
     # need not measure the tick labels to place them.
-    axes_width = width * (1 - _RIGHT / width) - left
-    ax.yaxis.set_label_coords(-(left - _LABEL_EDGE) / axes_width, 0.5)
+    axes_width = width * (1 - _RIGHT * scale / width) - left
+    ax.yaxis.set_label_coords(-(left - _LABEL_EDGE * scale) / axes_width, 0.5)
     ax.xaxis.set_label_coords(0.5, 0.0)
 
 

@@ -75,9 +75,7 @@ class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
 
 class ScanForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
     past_dates = ("date",)
-    date = forms.DateField(
-        label="Scan date", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
-    )
+    date = forms.DateField(label="Scan date", widget=DateInput(), help_text="YYYY-MM-DD")
 
     checked = forms.BooleanField(
         label="Checked against the report",
@@ -305,9 +303,7 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     past_dates = ("date",)
     """A precision study typed or pasted: one patient per line, their repeated BMD values."""
 
-    date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="Date of the study"
-    )
+    date = forms.DateField(widget=DateInput(), label="Date of the study")
     values_text = forms.CharField(
         label="BMD values (g/cm²)",
         widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
@@ -368,7 +364,7 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
 
 class FraxForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
     past_dates = ("date",)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=DateInput())
 
     class Meta:
         model = FraxEntry

@@ -2,6 +2,29 @@
 
 from . import densitometry as d
 
+# Where a result was measured, in everyday words; the technical name follows in brackets, as
+# the clinic's letters and the patient's report print it.
+SITE_WORDS = {
+    d.Site.LUMBAR_SPINE: "lower spine",
+    d.Site.FEMORAL_NECK: "hip",
+    d.Site.TOTAL_HIP: "whole hip",
+    d.Site.RADIUS_33: "forearm",
+}
+
+
+def site_short(site: str, side: str = "") -> str:
+    """The site in everyday words, capitalised: "Lower spine", "Left hip"."""
+    words = SITE_WORDS[d.Site(site)]
+    if side:
+        words = f"{side} {words}"
+    return words[0].upper() + words[1:]
+
+
+def site_words(site: str, side: str = "") -> str:
+    """Everyday words first, the technical term after: "Left hip (femoral neck)"."""
+    return f"{site_short(site, side)} ({d.site_in_text(d.Site(site))})"
+
+
 CATEGORY_SENTENCES = {
     d.WhoCategory.NORMAL: "Your bone density is in the normal range.",
     d.WhoCategory.LOW_BONE_MASS: (
@@ -27,9 +50,8 @@ def result_sentence(diagnosis: d.Diagnosis | None) -> str:
         return "Your scan could not be summarised automatically: your clinician will explain it."
     sentence = CATEGORY_SENTENCES[diagnosis.category]
     score = "Z-score" if diagnosis.basis == d.Basis.Z_SCORE else "T-score"
-    place = d.site_in_text(diagnosis.site)
-    if diagnosis.side:
-        place = f"{diagnosis.side} {place}"
+    place = site_words(diagnosis.site, diagnosis.side or "")
+    place = place[0].lower() + place[1:]
     return f"{sentence} Your lowest {score} was {d.format_score(diagnosis.score)} at the {place}."
 
 

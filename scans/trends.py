@@ -12,12 +12,12 @@ import hashlib
 import logging
 
 from django.core.cache import cache
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 
 from patients.models import Fracture, Treatment
 
-from . import charts
+from . import charts, plain
 from . import densitometry as d
 from .interpretation import ScanReading, load_scan_readings, precision_for, record_version
 
@@ -27,8 +27,19 @@ KINDS = ("tscore", "zscore", "bmd")
 CACHE_SECONDS = 60 * 60 * 24 * 30
 
 
-def _label(measurement) -> str:
+def _label(measurement, words: bool = False) -> str:
+    if words:
+        # The patient's charts name sites in everyday words; the table beside adds the term.
+        return plain.site_short(measurement.site, measurement.side)
     return measurement.site_label
+
+
+def layout_of(request) -> charts.Layout:
+    """The size asked for (`?size=narrow` for a phone, `large` for the full-screen view)."""
+    try:
+        return charts.LAYOUTS[request.GET.get("size") or charts.WIDE.name]
+    except KeyError:
+        raise Http404("No such chart size.") from None
 
 
 def _events(fractures: list[Fracture]) -> tuple[charts.Event, ...]:
@@ -64,8 +75,18 @@ def _value(kind: str, measurement) -> float | None:
     return float(measurement.bmd)
 
 
-def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
-    """The plain data one chart draws: series (and LSC bands for BMD), fractures, therapy."""
+def chart_inputs(
+    kind: str,
+    readings,
+    fractures,
+    treatments,
+    studies,
+    *,
+    layout: charts.Layout = charts.WIDE,
+    words: bool = False,
+) -> dict:
+    """The plain data one chart draws: series (and LSC bands for BMD), fractures, therapy,
+    and the layout it is drawn in (so the cache key holds it too)."""
     points: dict[str, list[charts.Point]] = {}
     baselines: dict[str, tuple] = {}
     for reading in readings:
@@ -75,7 +96,7 @@ def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
             value = _value(kind, m)
             if value is None:
                 continue
-            label = _label(m)
+            label = _label(m, words)
             first = baselines.setdefault(label, (reading.scan, m))
             significant = change.baseline is not None and bool(change.baseline.significant)
             if change.baseline is None and change.previous is not None:
@@ -89,7 +110,13 @@ def chart_inputs(kind: str, readings, fractures, treatments, studies) -> dict:
                 )
             )
     series = tuple(charts.Series(label, tuple(values)) for label, values in points.items())
-    inputs = {"series": series, "fractures": _events(fractures), "treatments": _spans(treatments)}
+    inputs = {
+        "series": series,
+        "fractures": _events(fractures),
+        "treatments": _spans(treatments),
+        "layout": layout.name,
+        "words": words,
+    }
     if kind == "bmd":
         bands = []
         for label, (scan, m) in baselines.items():
@@ -107,24 +134,26 @@ def chart_key(kind: str, inputs: dict) -> str:
 
 def render(kind: str, inputs: dict) -> bytes:
     log.info("rendering %s chart", kind)
+    drawn = {
+        "fractures": inputs["fractures"],
+        "treatments": inputs["treatments"],
+        "layout": charts.LAYOUTS[inputs["layout"]],
+        "words": inputs["words"],
+    }
     if kind in ("tscore", "zscore"):
         draw = charts.t_score_chart if kind == "tscore" else charts.z_score_chart
-        return draw(
-            inputs["series"], fractures=inputs["fractures"], treatments=inputs["treatments"]
-        )
-    return charts.bmd_chart(
-        inputs["series"],
-        bands=inputs["bands"],
-        fractures=inputs["fractures"],
-        treatments=inputs["treatments"],
-    )
+        return draw(inputs["series"], **drawn)
+    return charts.bmd_chart(inputs["series"], bands=inputs["bands"], **drawn)
 
 
-def patient_chart_response(request, patient, kind: str):
-    """A patient's trend chart of released scans as SVG, the same for the clinician and the
-    patient (a draft is never drawn as a result); the record is loaded only when it changed."""
+def patient_chart_response(request, patient, kind: str, *, words: bool = False):
+    """A patient's trend chart of released scans as SVG, the same numbers for the clinician and
+    the patient (a draft is never drawn as a result; the patient's names sites in everyday
+    words), in the size asked for; the record is loaded only when it changed."""
+    layout = layout_of(request)
     version = repr((charts.CHART_VERSION, record_version(patient))).encode()
-    index = f"chart-of:{patient.pk}:{kind}:{hashlib.sha256(version).hexdigest()}"
+    index = f"chart-of:{patient.pk}:{kind}:{layout.name}:{int(words)}:"
+    index += hashlib.sha256(version).hexdigest()
     key = cache.get(index)
     if key is not None:
         if _etag(key) in request.headers.get("If-None-Match", ""):
@@ -134,7 +163,13 @@ def patient_chart_response(request, patient, kind: str):
             return _headers(HttpResponse(svg, content_type="image/svg+xml"), key)
     records = load_scan_readings(patient)
     inputs = chart_inputs(
-        kind, records["readings"], records["fractures"], records["treatments"], records["studies"]
+        kind,
+        records["readings"],
+        records["fractures"],
+        records["treatments"],
+        records["studies"],
+        layout=layout,
+        words=words,
     )
     response = chart_response(request, kind, inputs)
     cache.set(index, chart_key(kind, inputs), CACHE_SECONDS)
@@ -169,6 +204,31 @@ def _headers(response: HttpResponse, key: str) -> HttpResponse:
     # Health data: never in a shared cache, and always revalidated.
     patch_cache_control(response, private=True, no_cache=True)
     return response
+
+
+def trend_summary(kind: str, inputs: dict, names: dict[str, str] | None = None) -> str:
+    """The chart in a sentence per site, first and latest value, for its text alternative."""
+    names = names or {}
+    parts = []
+    for series in inputs["series"]:
+        points = sorted(series.points, key=lambda point: point.date)
+        if not points:
+            continue
+        first, last = points[0], points[-1]
+        name = names.get(series.label, series.label)
+        if kind == "bmd":
+            start, end = f"{first.value:.3f}", f"{last.value:.3f} g/cm²"
+        else:
+            start, end = d.format_score(first.value), d.format_score(last.value)
+        if len(points) == 1:
+            parts.append(f"{name}: {end} on {last.date:%-d %B %Y}")
+            continue
+        text = f"{name}: from {start} on {first.date:%-d %B %Y} to {end} on {last.date:%-d %B %Y}"
+        if kind == "bmd" and first.value:
+            percent = f"{100 * (last.value - first.value) / first.value:+.1f}%"
+            text += f" ({percent.replace('-', d.MINUS)})"
+        parts.append(text)
+    return "; ".join(parts) + "." if parts else ""
 
 
 def chart_table(kind: str, inputs: dict) -> list[dict]:

@@ -25,8 +25,11 @@ def test_the_portal_shows_the_latest_released_result_in_plain_words(client, paul
     client.force_login(paula_released.user)
     page = client.get(reverse("portal:home")).content.decode()
     assert "Your bone density is lower than normal (osteoporosis range)." in page
-    assert "Your lowest T-score was −2.7 at the lumbar spine L1–L4." in page
-    assert "your bone density fell by 8.3% since your scan on 14 June 2022" in page
+    assert "Your lowest T-score was −2.7 at the lower spine (lumbar spine L1–L4)." in page
+    assert "At the lower spine (lumbar spine L1–L4), your bone density fell by 8.3% since your" in (
+        page
+    )
+    assert '<th scope="row">Lower spine (lumbar spine L1–L4)</th>' in page
     assert "This is more than the scanner" in page
     # The draft scan of 2025 and the clinician's notes never reach the portal.
     assert "0.700" not in page and "−3.4" not in page
@@ -43,14 +46,20 @@ def test_clinician_notes_never_reach_the_portal(client, paula_released):
 
 def test_the_portal_chart_draws_released_scans_only(client, alice, paula_released):
     client.force_login(paula_released.user)
-    portal = client.get(reverse("portal:chart", args=["bmd"]))
-    assert "Lumbar spine" in portal.content.decode()
-    assert "private" in portal["Cache-Control"]
+    portal = client.get(reverse("portal:chart", args=["bmd"])).content.decode()
     client.force_login(alice)
     clinician = client.get(reverse("scans:chart", args=[paula_released.pk, "bmd"]))
-    # A draft is drawn on neither: the clinician's chart is the patient's.
-    assert clinician["ETag"] == portal["ETag"]
-    assert clinician.content == portal.content
+    assert "private" in clinician["Cache-Control"]
+    # The patient's chart names the site in everyday words, the clinician's in the term.
+    assert "Lower spine" in portal and "Lumbar spine" not in portal
+    assert "Lumbar spine L1–L4" in clinician.content.decode()
+    # Its legend speaks the portal's words, not the densitometrist's.
+    assert "Normal variation around the first scan (Lower spine)" in portal
+    assert "LSC" not in portal and "Baseline ± LSC" in clinician.content.decode()
+    # A draft is drawn on neither: both have the two released points of the table.
+    table = client.get(reverse("patient_record", args=[paula_released.pk])).context["charts"]
+    bmd = next(panel for panel in table if panel["kind"] == "bmd")
+    assert [row["point"].value for row in bmd["rows"]] == [0.842, 0.772]
 
 
 def test_pete_sees_his_own_portal_not_paulas(client, paula_released, pete):

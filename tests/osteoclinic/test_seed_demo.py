@@ -1,14 +1,20 @@
 """`seed_demo` makes the documented demo users, runs twice without harm, and guards production."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
+from education.models import EducationPage
 from osteoclinic import demo
-from patients.access import Role, role_of
+from osteoclinic.models import DemoDatabase
+from patients.access import EDITORS, Role, role_of
 from patients.models import Patient
+from scans.models import DexaScan
+from tests.conftest import make_patient
 
 
 @pytest.mark.django_db
@@ -45,6 +51,7 @@ def test_every_demo_login_works_with_its_role_and_a_rerun_changes_nothing(settin
     # Her latest released result carries a note for her, as the portal shows it.
     latest = paula.scans.filter(status="released").first()
     assert latest.patient_note == demo.PAULA_NOTE
+    assert DemoDatabase.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -52,3 +59,42 @@ def test_force_runs_it_with_debug_off(settings):
     settings.DEBUG = False
     call_command("seed_demo", "--force")
     assert User.objects.filter(username="alice").exists()
+
+
+@pytest.mark.django_db
+def test_reset_wipes_what_was_added_and_seeds_the_demo_again(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    pages = EducationPage.objects.count()
+    groups = sorted(Group.objects.values_list("name", flat=True))
+    editor_permissions = set(Group.objects.get(name=EDITORS).permissions.values_list("codename"))
+    counts = (User.objects.count(), Patient.objects.count(), DexaScan.objects.count())
+    make_patient("TRY-1", family_name="Tried", given_name="Someone")
+    User.objects.create_user("visitor", password="pass-for-tests")
+
+    out = StringIO()
+    call_command("seed_demo", "--reset", stdout=out)
+
+    assert "wiped and seeded again" in out.getvalue()
+    assert not Patient.objects.filter(mrn="TRY-1").exists()
+    assert not User.objects.filter(username="visitor").exists()
+    assert (User.objects.count(), Patient.objects.count(), DexaScan.objects.count()) == counts
+    # What migrating wrote is back: the groups, the editors' permissions, the pages.
+    assert sorted(Group.objects.values_list("name", flat=True)) == groups
+    assert set(Group.objects.get(name=EDITORS).permissions.values_list("codename")) == (
+        editor_permissions
+    )
+    assert EducationPage.objects.count() == pages > 0
+    assert DemoDatabase.objects.count() == 1
+    user = authenticate(RequestFactory().post("/"), username="eddie", password=demo.PASSWORD)
+    assert role_of(user) == Role.EDITOR
+
+
+@pytest.mark.django_db
+def test_reset_is_refused_on_a_database_seed_demo_did_not_make(settings):
+    settings.DEBUG = True
+    make_patient("CLINIC-1", family_name="Real", given_name="Record")
+    with pytest.raises(CommandError, match="not made by seed_demo"):
+        call_command("seed_demo", "--reset")
+    assert Patient.objects.filter(mrn="CLINIC-1").exists()
+    assert not DemoDatabase.objects.exists()

@@ -128,3 +128,13 @@ def test_a_frax_value_that_is_not_a_number_is_named_with_what_was_typed(client, 
     assert response.status_code == 200
     [message] = response.context["form"].errors["major_osteoporotic"]
     assert "“twelve” is not a number" in message
+
+
+def test_a_number_past_28_digits_is_refused_as_too_large_not_a_crash():
+    from django.core.exceptions import ValidationError
+
+    from patients.numbers import ReportNumberField
+
+    field = ReportNumberField(what="Dose", unit=" mg", max_digits=6, decimal_places=2)
+    with pytest.raises(ValidationError, match="too large"):
+        field.clean("1" + "0" * 27)

@@ -80,6 +80,22 @@ def test_search_by_mrn_in_any_case(alice, clinic, client_for):
     assert names(response) == ["Okafor, Pete"]
 
 
+def test_search_by_date_of_birth_typed_as_yyyy_mm_dd(alice, clinic, client_for):
+    response = client_for(alice).get(LIST_URL, {"q": "1940-09-09"})
+    assert names(response) == ["Abara, Ruth"]
+    page = response.content.decode()
+    assert "Name, MRN or date of birth" in page and "YYYY-MM-DD" in page
+
+
+def test_a_date_of_birth_beside_a_name_narrows_it(alice, clinic, client_for):
+    ruth = clinic["ruth"]
+    make_patient("MRN-RUTH-2", family_name="Abara", given_name="Rita")
+    response = client_for(alice).get(LIST_URL, {"q": "abara 1940-09-09"})
+    assert names(response) == [f"Abara, {ruth.given_name}"]
+    # A date that is not a real day is searched as text, and finds nobody.
+    assert names(client_for(alice).get(LIST_URL, {"q": "1940-02-31"})) == []
+
+
 def test_a_search_that_matches_nobody_says_so(alice, clinic, client_for):
     response = client_for(alice).get(LIST_URL, {"q": "nobody-here"})
 

@@ -19,8 +19,8 @@ from .access import clinician_required, patient_for_request
 from .audit import records_access
 from .concurrency import changed_since_opened
 from .forms import (
-    ClinicianCaregiverInviteForm,
     AcknowledgeForm,
+    ClinicianCaregiverInviteForm,
     ClinicianSymptomReportForm,
     EnteredInErrorForm,
     FractureForm,

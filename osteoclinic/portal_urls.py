@@ -11,4 +11,6 @@ urlpatterns = [
     path("symptoms/", portal.symptoms, name="symptoms"),
     path("symptoms/chart.svg", portal.pain_chart, name="pain_chart"),
     path("access/", portal.access_log, name="access_log"),
+    path("messages/", portal.messages_page, name="messages"),
+    path("emails/", portal.notifications_page, name="notifications"),
 ]

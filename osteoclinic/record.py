@@ -7,7 +7,14 @@ from django.urls import reverse
 from education.panel import panel_version, record_panel_context
 from liaison.models import Episode
 from patients import epochs
-from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
+from patients.models import (
+    Fracture,
+    HeightMeasurement,
+    Patient,
+    SecureMessage,
+    SymptomReport,
+    Treatment,
+)
 from scans import charts, trends
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan, FraxEntry, Site
@@ -15,6 +22,7 @@ from scans.models import DexaScan, FraxEntry, Site
 from . import fragments
 
 RECENT_REPORTS = 10
+RECENT_MESSAGES = 5
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 
@@ -40,6 +48,11 @@ def page_context(request, patient: Patient) -> dict:
         "education_part": education,
         "fls_episodes": list(
             Episode.objects.valid().filter(patient=patient).select_related("fracture")
+        ),
+        "recent_messages": list(
+            SecureMessage.objects.filter(patient=patient).order_by("-sent_at", "-pk")[
+                :RECENT_MESSAGES
+            ]
         ),
         **activity_context(patient),
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from liaison import worklist as liaison_worklist
-from patients.models import Fracture, FractureSite, Mechanism, SymptomReport
+from patients.models import Fracture, FractureSite, Mechanism, SecureMessage, SymptomReport
 from scans.models import DexaScan, PatientStatus, ScanStatus
 
 ROWS_PER_SECTION = 25
@@ -75,6 +75,8 @@ def build(today: datetime.date) -> list[Section]:
     review = statuses.filter(review_response=True).order_by("-latest_scan_date", "pk")
     overdue = statuses.filter(next_due__lt=today).order_by("next_due", "pk")
 
+    unread_messages = SecureMessage.objects.open().filter(read_at__isnull=True).count()
+
     def weeks(fracture) -> int:
         return (today - fracture.date).days // 7
 
@@ -89,6 +91,17 @@ def build(today: datetime.date) -> list[Section]:
                 "why": f"{r.reported_at:%Y-%m-%d}: "
                 + ", ".join(r.red_flag_labels)
                 + f" (pain {r.pain}/10)",
+            },
+        ),
+        _section(
+            "messages",
+            f"Messages from patients not yet done ({unread_messages} unread)",
+            SecureMessage.objects.open().select_related("patient").order_by("sent_at", "pk"),
+            lambda m: {
+                "patient": m.patient,
+                "object": m,
+                "why": f"{m.sent_at:%Y-%m-%d %H:%M}: “{m.subject}”"
+                + (" (unread)" if m.read_at is None else " (read, not yet done)"),
             },
         ),
         _section(

@@ -18,7 +18,9 @@ from .models import (
     HeightMeasurement,
     Mechanism,
     Menopause,
+    NotificationPreferences,
     Patient,
+    SecureMessage,
     Sex,
     SymptomReport,
     Treatment,
@@ -478,3 +480,36 @@ class ClinicianSymptomReportForm(SymptomReportForm):
         if commit:
             report.save()
         return report
+
+
+MESSAGE_MAX_LENGTH = 5000
+
+
+class SecureMessageForm(OnceMixin, forms.ModelForm):
+    """A message in the thread between a patient and the clinic."""
+
+    class Meta:
+        model = SecureMessage
+        fields = ["subject", "body"]
+        labels = {"body": "Message"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_subject(self):
+        return self.cleaned_data["subject"].strip()
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write a message before sending it.")
+        if len(body) > MESSAGE_MAX_LENGTH:
+            raise ValidationError(
+                f"A message can be at most {MESSAGE_MAX_LENGTH} characters "
+                f"(this one has {len(body)})."
+            )
+        return body
+
+
+class NotificationPreferencesForm(EditGuardMixin, forms.ModelForm):
+    class Meta:
+        model = NotificationPreferences
+        fields = list(NotificationPreferences.KINDS)

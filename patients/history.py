@@ -7,7 +7,15 @@ education) add theirs when they start, so `patients` never imports them.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
+from .models import (
+    Fracture,
+    HeightMeasurement,
+    NotificationPreferences,
+    Patient,
+    SecureMessage,
+    SymptomReport,
+    Treatment,
+)
 
 
 @dataclass(frozen=True)
@@ -36,3 +44,7 @@ history_source_register("fracture", Fracture, "patient_id")
 history_source_register("height", HeightMeasurement, "patient_id")
 history_source_register("treatment", Treatment, "patient_id")
 history_source_register("symptom", SymptomReport, "patient_id")
+history_source_register("message", SecureMessage, "patient_id")
+history_source_register(
+    "notification", NotificationPreferences, "patient_id", label=lambda version: "Email choices"
+)

@@ -26,6 +26,8 @@ urlpatterns = [
         views.invitation_accept,
         name="invitation_accept",
     ),
+    path("<int:pk>/messages/", views.messages_thread, name="messages"),
+    path("<int:pk>/messages/done/", views.messages_done, name="messages_done"),
     path("<int:pk>/symptoms/new/", views.symptom_create, name="symptom_create"),
     path(
         "symptoms/<int:report_pk>/acknowledge/",

@@ -178,6 +178,11 @@ ACCESS: dict[str, Row] = {
         kwargs=lambda world: {"report_pk": world["symptom_report"].pk},
         method="post",
     ),
+    # Secure messages: the thread on the patient's record, and marking it done.
+    "patients:messages": clinician_page(kwargs=paula_pk),
+    "patients:messages_done": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=paula_pk, method="post"
+    ),
     # --- end patients app ---
     # --- scans app: clinician pages ---
     "scans:device_list": clinician_page(),
@@ -230,6 +235,8 @@ ACCESS: dict[str, Row] = {
     "portal:symptoms": portal_page(),
     "portal:pain_chart": portal_page(),
     "portal:access_log": portal_page(),
+    "portal:messages": portal_page(),
+    "portal:notifications": portal_page(),
     # An attachment id of paula's: pete probing it gets 404, like everyone but paula.
     "portal:education": Row(
         LOGIN,
@@ -370,6 +377,8 @@ ACCESS_LOG = {
     "patients:portal_revoke": NAMED,
     "patients:symptom_create": NAMED,
     "patients:symptom_acknowledge": NAMED,
+    "patients:messages": NAMED,
+    "patients:messages_done": NAMED,
     "scans:scan_create": NAMED,
     "scans:scan_detail": NAMED,
     "scans:scan_edit": NAMED,
@@ -386,6 +395,8 @@ ACCESS_LOG = {
     "portal:symptoms": OWN,
     "portal:pain_chart": OWN,
     "portal:access_log": OWN,
+    "portal:messages": OWN,
+    "portal:notifications": OWN,
     "portal:education": NAMED,
     "education:attach": NAMED,
     "education:detach": NAMED,

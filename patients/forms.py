@@ -493,14 +493,16 @@ class SecureMessageForm(OnceMixin, forms.ModelForm):
         fields = ["subject", "body"]
         labels = {"body": "Message"}
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+        error_messages = {
+            "subject": {"required": "Give the message a subject."},
+            "body": {"required": "Write a message before sending it."},
+        }
 
     def clean_subject(self):
         return self.cleaned_data["subject"].strip()
 
     def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise ValidationError("Write a message before sending it.")
+        body = self.cleaned_data["body"]
         if len(body) > MESSAGE_MAX_LENGTH:
             raise ValidationError(
                 f"A message can be at most {MESSAGE_MAX_LENGTH} characters "

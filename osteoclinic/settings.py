@@ -285,6 +285,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds to wait for the mail server; a worker never hangs on one that stopped answering.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OsteoClinic <noreply@localhost>")
+# With the file backend (a demo without a mail server), each email is a file in this folder.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "sent-emails")
 
 # Production hardening: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -584,7 +584,7 @@ class ClinicDetails(models.Model):
     hours = models.TextField("opening hours", blank=True)
     emergency = models.TextField(
         "in an emergency",
-        default="In an emergency, call your local emergency number.",
+        default="Call your local emergency number, or go to the nearest emergency department.",
         help_text="What a patient should do when the clinic cannot help in time.",
     )
     release_rule = models.CharField(

@@ -23,7 +23,10 @@ def clinic(db):
 
 
 def test_every_portal_page_shows_how_to_reach_the_clinic(
-    clinic, paula, client_for, access_objects  # noqa: F811
+    clinic,
+    paula,
+    client_for,
+    access_objects,  # noqa: F811
 ):
     client = client_for(paula.user)
     world = {"paula": paula, **access_objects}

@@ -32,7 +32,11 @@ def test_a_patient_writes_to_the_clinic_once_however_often_the_form_is_sent(paul
     client = client_for(paula.user)
     url = reverse("portal:messages")
     token = token_of(client.get(url).content.decode())
-    data = {"subject": "My new tablets", "body": "Should I take them with food?", TOKEN_FIELD: token}
+    data = {
+        "subject": "My new tablets",
+        "body": "Should I take them with food?",
+        TOKEN_FIELD: token,
+    }
     first, second = client.post(url, data), client.post(url, data)
     assert first["Location"] == second["Location"] == url
     message = SecureMessage.objects.get()

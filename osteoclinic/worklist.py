@@ -111,7 +111,12 @@ def build(today: datetime.date) -> list[Section]:
             lambda s: {
                 "patient": s.patient,
                 "object": s,
-                "why": f"Scan of {s.date:%Y-%m-%d} is {s.get_status_display().lower()}",
+                "why": f"Scan of {s.date:%Y-%m-%d} is {s.get_status_display().lower()}"
+                + (
+                    f"; held from timed release: {s.release_held_reason}"
+                    if s.release_held_at
+                    else ""
+                ),
             },
         ),
         _section(

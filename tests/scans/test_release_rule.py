@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from osteoclinic import worklist
 from outbox.models import Message
 from patients.models import ClinicDetails, ReleaseRule
 from scans.models import DexaScan, ScanStatus
@@ -104,6 +105,9 @@ def test_days_after_final_the_daily_job_releases_those_due_and_not_those_held(
         "Discuss at the visit first",
     )
     assert "Held from the clinic's timed release by alice" in client.get(review).content.decode()
+    unreleased = next(s for s in worklist.build(datetime.date.today()) if s.key == "unreleased")
+    why = next(row["why"] for row in unreleased.rows if row["object"] == held)
+    assert why.endswith("is draft; held from timed release: Discuss at the visit first")
 
     assert f"Released 1 scan: scan {due.pk} of 2024-01-02." in release_due()
     statuses = dict(DexaScan.objects.values_list("pk", "status"))

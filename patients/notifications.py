@@ -37,8 +37,9 @@ def recipients(patient: Patient, event: str) -> list[str]:
     if user is None or not user.is_active:
         return []
     address = user.email or patient.email
-    if not address or not getattr(preferences_of(patient), event):
-        return []
+    chosen = NotificationPreferences.objects.filter(patient=patient).first()
+    if not address or (chosen is not None and not getattr(chosen, event)):
+        return []  # every kind is on until the patient turns it off
     return [address]
 
 

@@ -172,8 +172,9 @@ class ClinicDetailsAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         # One record: the list opens it.
         if request.user.is_superuser:
-            clinic = ClinicDetails.current()
-            return redirect("admin:patients_clinicdetails_change", clinic.pk)
+            if not ClinicDetails.objects.exists():
+                return redirect("admin:patients_clinicdetails_add")
+            return redirect("admin:patients_clinicdetails_change", ClinicDetails.ONLY_ID)
         return super().changelist_view(request, extra_context)
 
 

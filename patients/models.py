@@ -622,8 +622,9 @@ class ClinicDetails(models.Model):
 
     @classmethod
     def current(cls) -> "ClinicDetails":
-        """The clinic's record (made with its defaults the first time it is asked for)."""
-        return cls.objects.get_or_create(pk=cls.ONLY_ID)[0]
+        """The clinic's record; its defaults, not yet saved, until a superuser saves it (reading
+        it never writes, so a page that only shows it changes nothing)."""
+        return cls.objects.filter(pk=cls.ONLY_ID).first() or cls(pk=cls.ONLY_ID)
 
     @property
     def how_to_contact(self) -> str:

@@ -26,8 +26,9 @@ RED_FLAG_SEEN = "red_flag_seen"
 
 
 def preferences_of(patient: Patient) -> NotificationPreferences:
-    """The patient's choices (every kind on until they say otherwise)."""
-    return NotificationPreferences.objects.get_or_create(patient=patient)[0]
+    """The patient's choices: every kind on (not yet saved) until they say otherwise."""
+    found = NotificationPreferences.objects.filter(patient=patient).first()
+    return found or NotificationPreferences(patient=patient)
 
 
 def recipients(patient: Patient, event: str) -> list[str]:
@@ -37,9 +38,8 @@ def recipients(patient: Patient, event: str) -> list[str]:
     if user is None or not user.is_active:
         return []
     address = user.email or patient.email
-    chosen = NotificationPreferences.objects.filter(patient=patient).first()
-    if not address or (chosen is not None and not getattr(chosen, event)):
-        return []  # every kind is on until the patient turns it off
+    if not address or not getattr(preferences_of(patient), event):
+        return []
     return [address]
 
 

@@ -88,3 +88,16 @@ def test_a_superuser_edits_the_details_in_the_admin_and_a_clinician_cannot(
 
     response = client_for(alice).get(change)
     assert response.status_code == 302  # clinicians are not staff: the admin's sign-in
+
+
+def test_the_first_visit_to_the_clinic_details_in_the_admin_adds_them(admin_user, client_for):
+    client = client_for(admin_user)
+    listing = client.get(reverse("admin:patients_clinicdetails_changelist"))
+    add = reverse("admin:patients_clinicdetails_add")
+    assert listing["Location"] == add
+    form = client.get(add).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update({"name": "Riverside Bone Clinic", "phone": "020 7946 0123"})
+    assert client.post(add, data).status_code == 302
+    assert ClinicDetails.current().phone == "020 7946 0123"
+    assert client.get(add).status_code == 403  # one record: it is changed from now on

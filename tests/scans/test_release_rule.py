@@ -136,7 +136,12 @@ def test_a_held_result_is_released_by_a_clinician_and_the_hold_cleared(client, a
 
 def test_the_clinic_details_keep_one_row_and_a_year_at_most(db):
     clinic = ClinicDetails.current()
-    assert ClinicDetails.current().pk == clinic.pk == 1
+    assert clinic.release_rule == ReleaseRule.REVIEW  # the default, read without a row
+    assert not ClinicDetails.objects.exists()
+    clinic.save()
+    ClinicDetails(name="Another clinic").save()
+    assert list(ClinicDetails.objects.values_list("pk", "name")) == [(1, "Another clinic")]
+    clinic = ClinicDetails.current()
     clinic.release_after_days = 400
     with pytest.raises(IntegrityError), transaction.atomic():
         clinic.save()

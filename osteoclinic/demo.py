@@ -19,6 +19,7 @@ from liaison.models import Episode
 from patients.access import CLINICIANS, EDITORS
 from patients.models import (
     CaregiverGrant,
+    ClinicDetails,
     DatePrecision,
     Detection,
     DrugClass,
@@ -28,13 +29,15 @@ from patients.models import (
     HeightMeasurement,
     Mechanism,
     Menopause,
+    MessageSender,
     Patient,
     ReportSource,
+    SecureMessage,
     Sex,
     SymptomReport,
     Treatment,
 )
-from patients.services import symptom_report_record
+from patients.services import message_write, symptom_report_record
 from patients.signals import announce_record_changed
 from scans import densitometry
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
@@ -199,6 +202,7 @@ def seed() -> None:
     _precision_study(hologic, "lumbar_spine", date(2021, 9, 1))
     _precision_study(hologic, "total_hip", date(2021, 9, 1))
 
+    _seed_clinic_details()
     _seed_paula(alice, hologic)
     _seed_caregiver()
     _seed_pete(alice, lunar)
@@ -208,6 +212,23 @@ def seed() -> None:
     # The demo data is written directly, not through the services: announce it once.
     for patient in Patient.objects.all():
         announce_record_changed(Patient, patient)
+
+
+def _seed_clinic_details():
+    """How the demo clinic is reached: on every portal page and with every red flag."""
+    clinic = ClinicDetails.current()
+    if clinic.phone:
+        return  # kept as a superuser may have changed it
+    clinic.name = "OsteoClinic bone health clinic"
+    clinic.phone = "020 7946 0000"
+    clinic.email = "bones@clinic.example.org"
+    clinic.address = "Metabolic Bone Unit, 2nd floor\n1 Hospital Road, London"
+    clinic.hours = "Monday to Friday, 8:30 to 17:00"
+    clinic.emergency = (
+        "Call 999, or go to the nearest emergency department, for a fall with severe pain or "
+        "an injury."
+    )
+    clinic.save()
 
 
 def _seed_paula(alice, hologic):
@@ -271,6 +292,14 @@ def _seed_paula(alice, hologic):
             note="Back pain wakes me at night since the fracture.",
         )
         symptom_report_record(report=report, user=paula.user)
+    if not SecureMessage.objects.filter(patient=paula).exists():
+        message_write(
+            patient=paula,
+            sender=MessageSender.PATIENT,
+            author=paula.user,
+            subject="Alendronate and breakfast",
+            body="Should I still take my alendronate before breakfast while my back hurts?",
+        )
     _once(HeightMeasurement, paula, date=date(1975, 1, 1), cm=Decimal("165.0"), measured=False)
     _once(HeightMeasurement, paula, date=date(2022, 6, 14), cm=Decimal("163.5"))
     _once(HeightMeasurement, paula, date=date(2026, 6, 16), cm=Decimal("160.5"))

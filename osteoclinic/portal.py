@@ -7,6 +7,7 @@ caregiver helps under an active grant — never from the URL, and reads released
 import datetime
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,11 +18,20 @@ from patients import epochs
 from patients.access import patient_required, refuse_on_behalf
 from patients.access_report import patient_visits
 from patients.audit import records_access
-from patients.forms import SymptomReportForm
-from patients.models import AccessAction, ReportSource, SymptomReport
+from patients.concurrency import changed_since_opened
+from patients.forms import NotificationPreferencesForm, SymptomReportForm
+from patients.models import (
+    AccessAction,
+    ClinicDetails,
+    MessageSender,
+    ReportSource,
+    SymptomReport,
+)
+from patients.notifications import preferences_of
 from patients.services import symptom_report_record
 from patients.submissions import once_per_token, submission_save
 from patients.symptoms import CONTACT_CLINIC_MESSAGE, RED_FLAGS, seek_help_reasons
+from patients.views import message_form_page
 from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan
@@ -188,7 +198,8 @@ def symptoms(request, patient):
             report.patient, report.source = patient, source
             report = symptom_report_record(report=report, user=request.user)
             if report.red_flags:
-                messages.error(request, CONTACT_CLINIC_MESSAGE)
+                contact = ClinicDetails.current().how_to_contact
+                messages.error(request, f"{CONTACT_CLINIC_MESSAGE} {contact}")
             else:
                 messages.success(request, "Thank you: your entry is saved.")
             return reverse("portal:symptoms")
@@ -225,3 +236,38 @@ def access_log(request, patient):
     refuse_on_behalf(request)
     visits = patient_visits(patient, request.user)
     return render(request, "osteoclinic/portal_access_log.html", {"visits": visits})
+
+
+@records_access(AccessAction.MESSAGES, None)
+@patient_required
+@once_per_token
+def messages_page(request, patient):
+    """The patient's thread with the clinic: read it, and write to the clinic."""
+    context, done = message_form_page(
+        request,
+        patient=patient,
+        sender=MessageSender.PATIENT,
+        location=reverse("portal:messages"),
+        sent="Your message is sent to the clinic.",
+    )
+    if done:
+        return redirect(done)
+    return render(request, "osteoclinic/portal_messages.html", context)
+
+
+@records_access(AccessAction.PORTAL, None)
+@patient_required
+def notifications_page(request, patient):
+    """Which emails the patient receives: the patient's own choice (not a caregiver's)."""
+    refuse_on_behalf(request)
+    preferences = preferences_of(patient)
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None, instance=preferences
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if not changed_since_opened(form):
+                form.save()
+                messages.success(request, "Your email choices are saved.")
+                return redirect("portal:notifications")
+    return render(request, "osteoclinic/portal_notifications.html", {"form": form})

@@ -22,4 +22,6 @@ urlpatterns = [
         portal_caregivers.caregiver_invitation,
         name="caregiver_invitation",
     ),
+    path("messages/", portal.messages_page, name="messages"),
+    path("emails/", portal.notifications_page, name="notifications"),
 ]

@@ -7,7 +7,14 @@ from django.urls import reverse
 from education.panel import panel_version, record_panel_context
 from liaison.models import Episode
 from patients import epochs
-from patients.models import Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
+from patients.models import (
+    Fracture,
+    HeightMeasurement,
+    Patient,
+    SecureMessage,
+    SymptomReport,
+    Treatment,
+)
 from scans import charts, plain, trends
 from scans.interpretation import load_record, record_version, scan_intervals
 from scans.models import DexaScan, FraxEntry, PatientStatus, ScanStatus, Site
@@ -15,6 +22,7 @@ from scans.models import DexaScan, FraxEntry, PatientStatus, ScanStatus, Site
 from . import fragments, worklist
 
 RECENT_REPORTS = 10
+RECENT_MESSAGES = 5
 SITE_ORDER = {code: index for index, (code, _label) in enumerate(Site.choices)}
 
 
@@ -41,6 +49,11 @@ def page_context(request, patient: Patient) -> dict:
         **action_context(patient, datetime.date.today()),
         "fls_episodes": list(
             Episode.objects.valid().filter(patient=patient).select_related("fracture")
+        ),
+        "recent_messages": list(
+            SecureMessage.objects.filter(patient=patient).order_by("-sent_at", "-pk")[
+                :RECENT_MESSAGES
+            ]
         ),
         **activity_context(patient),
     }

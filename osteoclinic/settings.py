@@ -205,7 +205,13 @@ TASKS = {
 # stopped, and its running task as failed.
 WORKER_CLOCK_SECONDS = env_int("WORKER_CLOCK_SECONDS", 30)
 # Management commands run once a day by the workers (no cron needed).
-DAILY_JOBS = ["sync_education", "refresh_status", "prune_signin_audit"]
+DAILY_JOBS = [
+    "sync_education",
+    "refresh_status",
+    "prune_signin_audit",
+    "release_due_results",
+    "notify_scans_due",
+]
 # Called by every worker's clock on each tick, with the time (`now=`).
 WORKER_CLOCK_HOOKS = ["outbox.services.outbox_requeue_due"]
 # The daily jobs run once each local day, from this hour on (with no worker then, at the next
@@ -296,6 +302,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds to wait for the mail server; a worker never hangs on one that stopped answering.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OsteoClinic <noreply@localhost>")
+# With the file backend (a demo without a mail server), each email is a file in this folder.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "sent-emails")
 
 # Production hardening: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -341,6 +349,12 @@ PLANNED_DATE_MAX_YEARS = env_int("PLANNED_DATE_MAX_YEARS", 5)
 
 # A portal invitation link works once and for this many days.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+
+# The address of the site as patients reach it, for the links in emails sent by the workers
+# (no request to take it from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Patients (who have not turned it off) are emailed this many weeks before their next scan is due.
+SCAN_DUE_NOTICE_WEEKS = env_int("SCAN_DUE_NOTICE_WEEKS", 4)
 
 # Fracture liaison (docs/clinical-rules.md §15): the window for the fracture-risk assessment and
 # DXA, "12-weeks" (84 days, the IOF KPI set) or "90-days" (the UK FLS Database).

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from liaison import worklist as liaison_worklist
-from patients.models import Fracture, FractureSite, Mechanism, SymptomReport
+from patients.models import Fracture, FractureSite, Mechanism, SecureMessage, SymptomReport
 from scans.models import DexaScan, PatientStatus, ScanStatus
 
 ROWS_PER_SECTION = 25
@@ -89,6 +89,8 @@ def build(today: datetime.date) -> list[Section]:
     review = statuses.filter(review_response=True).order_by("-latest_scan_date", "pk")
     overdue = statuses.filter(next_due__lt=today).order_by("next_due", "pk")
 
+    unread_messages = SecureMessage.objects.open().filter(read_at__isnull=True).count()
+
     return [
         _section(
             "red_flags",
@@ -103,13 +105,29 @@ def build(today: datetime.date) -> list[Section]:
             },
         ),
         _section(
+            "messages",
+            f"Messages from patients not yet done ({unread_messages} unread)",
+            SecureMessage.objects.open().select_related("patient").order_by("sent_at", "pk"),
+            lambda m: {
+                "patient": m.patient,
+                "object": m,
+                "why": f"{m.sent_at:%Y-%m-%d %H:%M}: “{m.subject}”"
+                + (" (unread)" if m.read_at is None else " (read, not yet done)"),
+            },
+        ),
+        _section(
             "unreleased",
             "Scans awaiting review or release",
             unreleased,
             lambda s: {
                 "patient": s.patient,
                 "object": s,
-                "why": f"Scan of {s.date:%Y-%m-%d} is {s.get_status_display().lower()}",
+                "why": f"Scan of {s.date:%Y-%m-%d} is {s.get_status_display().lower()}"
+                + (
+                    f"; held from timed release: {s.release_held_reason}"
+                    if s.release_held_at
+                    else ""
+                ),
             },
         ),
         _section(

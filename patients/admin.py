@@ -2,12 +2,23 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db import models
+from django.shortcuts import redirect
+from simple_history.admin import SimpleHistoryAdmin
 
 from .access_report import access_log_csv_response
 from .authorship import user_has_authored
 from .clinical_admin import ClinicalRecordAdmin
 from .concurrency import EditGuardAdminMixin
-from .models import AccessLogEntry, Fracture, HeightMeasurement, Patient, SymptomReport, Treatment
+from .models import (
+    AccessLogEntry,
+    ClinicDetails,
+    Fracture,
+    HeightMeasurement,
+    Patient,
+    SecureMessage,
+    SymptomReport,
+    Treatment,
+)
 from .numbers import ADMIN_NUMBER_OVERRIDES
 
 PATIENT_SEARCH = ("patient__mrn", "patient__family_name", "patient__given_name")
@@ -112,6 +123,59 @@ class SymptomReportAdmin(ClinicalRecordAdmin):
     list_filter = ("source", "entered_in_error")
     search_fields = PATIENT_SEARCH
     raw_id_fields = ("patient",)
+
+
+@admin.register(SecureMessage)
+class SecureMessageAdmin(ClinicalRecordAdmin):
+    """Messages are part of the record: read here, never edited or deleted."""
+
+    list_display = ("sent_at", "patient", "sender", "author_name", "subject", "read_at", "done_at")
+    list_filter = ("sender",)
+    list_select_related = ("patient",)
+    search_fields = (*PATIENT_SEARCH, "subject")
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClinicDetails)
+class ClinicDetailsAdmin(EditGuardAdminMixin, SimpleHistoryAdmin):
+    """The clinic's one record: contact details for patients and the release rule."""
+
+    fieldsets = (
+        (
+            "How patients reach the clinic",
+            {"fields": ("name", "phone", "email", "address", "hours", "emergency")},
+        ),
+        ("Releasing results to the portal", {"fields": ("release_rule", "release_after_days")}),
+    )
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and not ClinicDetails.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # One record: the list opens it.
+        if request.user.is_superuser:
+            if not ClinicDetails.objects.exists():
+                return redirect("admin:patients_clinicdetails_add")
+            return redirect("admin:patients_clinicdetails_change", ClinicDetails.ONLY_ID)
+        return super().changelist_view(request, extra_context)
 
 
 class ClinicUserAdmin(UserAdmin):

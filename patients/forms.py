@@ -19,7 +19,9 @@ from .models import (
     HeightMeasurement,
     Mechanism,
     Menopause,
+    NotificationPreferences,
     Patient,
+    SecureMessage,
     Sex,
     SymptomReport,
     Treatment,
@@ -556,3 +558,38 @@ class ClinicianCaregiverInviteForm(CaregiverInviteForm):
         self.fields["consent_note"].error_messages["required"] = (
             "Say when and how the patient agreed (for example: in clinic today, in person)."
         )
+
+
+MESSAGE_MAX_LENGTH = 5000
+
+
+class SecureMessageForm(OnceMixin, forms.ModelForm):
+    """A message in the thread between a patient and the clinic."""
+
+    class Meta:
+        model = SecureMessage
+        fields = ["subject", "body"]
+        labels = {"body": "Message"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+        error_messages = {
+            "subject": {"required": "Give the message a subject."},
+            "body": {"required": "Write a message before sending it."},
+        }
+
+    def clean_subject(self):
+        return self.cleaned_data["subject"].strip()
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        if len(body) > MESSAGE_MAX_LENGTH:
+            raise ValidationError(
+                f"A message can be at most {MESSAGE_MAX_LENGTH} characters "
+                f"(this one has {len(body)})."
+            )
+        return body
+
+
+class NotificationPreferencesForm(EditGuardMixin, forms.ModelForm):
+    class Meta:
+        model = NotificationPreferences
+        fields = list(NotificationPreferences.KINDS)

@@ -11,7 +11,9 @@ from .models import (
     CaregiverGrant,
     Fracture,
     HeightMeasurement,
+    NotificationPreferences,
     Patient,
+    SecureMessage,
     SymptomReport,
     Treatment,
 )
@@ -44,3 +46,7 @@ history_source_register("height", HeightMeasurement, "patient_id")
 history_source_register("treatment", Treatment, "patient_id")
 history_source_register("symptom", SymptomReport, "patient_id")
 history_source_register("caregiver", CaregiverGrant, "patient_id")
+history_source_register("message", SecureMessage, "patient_id")
+history_source_register(
+    "notification", NotificationPreferences, "patient_id", label=lambda version: "Email choices"
+)

@@ -651,6 +651,7 @@ class AccessAction(models.TextChoices):
     DIARY = "diary", "Symptom diary"
     EDUCATION = "education", "Education page"
     ADMIN = "admin", "Administration page"
+    MESSAGES = "messages", "Messages"
 
 
 class AccessOutcome(models.TextChoices):
@@ -705,3 +706,198 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.token[:8]}… → {self.location}"
+
+
+class ReleaseRule(models.TextChoices):
+    """When a scan's results reach the portal (docs/clinical-rules.md §16.1)."""
+
+    REVIEW = "review", "After a clinician has reviewed and released them"
+    AT_ONCE = "at_once", "At once, when the results are final"
+    AFTER_DAYS = "after_days", "A set number of days after the results are final"
+
+
+class ClinicDetails(models.Model):
+    """The clinic's one record: how patients reach it, and its rule for releasing results.
+
+    Edited by a superuser in the admin; shown on every portal page and with every red flag.
+    """
+
+    ONLY_ID = 1
+
+    name = models.CharField(max_length=200, default="The bone health clinic")
+    phone = models.CharField(max_length=50, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    hours = models.TextField("opening hours", blank=True)
+    emergency = models.TextField(
+        "in an emergency",
+        default="Call your local emergency number, or go to the nearest emergency department.",
+        help_text="What a patient should do when the clinic cannot help in time.",
+    )
+    release_rule = models.CharField(
+        "release of results to the portal",
+        max_length=12,
+        choices=ReleaseRule.choices,
+        default=ReleaseRule.REVIEW,
+    )
+    release_after_days = models.PositiveSmallIntegerField(
+        "days after final",
+        default=7,
+        help_text="With the rule “a set number of days after final”: how many days, unless a "
+        "clinician holds the result with a reason.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuthoredHistory])
+
+    class Meta:
+        verbose_name = "clinic details"
+        verbose_name_plural = "clinic details"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="clinic_details_one_row"),
+            models.CheckConstraint(
+                condition=models.Q(release_after_days__lte=365),
+                name="clinic_release_days_at_most_a_year",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = self.ONLY_ID
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "ClinicDetails":
+        """The clinic's record; its defaults, not yet saved, until a superuser saves it (reading
+        it never writes, so a page that only shows it changes nothing)."""
+        return cls.objects.filter(pk=cls.ONLY_ID).first() or cls(pk=cls.ONLY_ID)
+
+    @property
+    def how_to_contact(self) -> str:
+        """One sentence: how to reach the clinic."""
+        ways = [
+            f"phone {self.phone}" if self.phone else "",
+            f"email {self.email}" if self.email else "",
+        ]
+        ways = [way for way in ways if way]
+        if not ways:
+            return f"Contact {self.name}, or send a message from the portal."
+        return f"Contact {self.name}: " + " or ".join(ways) + ", or send a message from the portal."
+
+    @property
+    def release_sentence(self) -> str:
+        """When results appear in the portal under this clinic's rule, for patients."""
+        if self.release_rule == ReleaseRule.AT_ONCE:
+            return "Your results appear here as soon as they are final."
+        if self.release_rule == ReleaseRule.AFTER_DAYS:
+            days = self.release_after_days
+            return (
+                f"Your results appear here {days} day{'s' if days != 1 else ''} after they are "
+                "final, sooner once a clinician has reviewed them, or later if a clinician holds "
+                "them to talk them through with you first."
+            )
+        return "Your results appear here once a clinician has reviewed them."
+
+
+class NotificationPreferences(models.Model):
+    """Which emails a patient wants; every kind is on until they turn it off."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="notification_preferences"
+    )
+    result_released = models.BooleanField("a new result is ready", default=True)
+    scan_due = models.BooleanField("my next scan is due soon", default=True)
+    message = models.BooleanField("the clinic has written to me", default=True)
+    red_flag_seen = models.BooleanField("a clinician has seen symptoms I reported", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuthoredHistory])
+
+    KINDS = ("result_released", "scan_due", "message", "red_flag_seen")
+
+    class Meta:
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self):
+        return f"Email preferences of {self.patient}"
+
+
+class MessageSender(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINIC = "clinic", "Clinic"
+
+
+class SecureMessageQuerySet(models.QuerySet):
+    def from_patients(self):
+        return self.filter(sender=MessageSender.PATIENT)
+
+    def open(self):
+        """Patients' messages the clinic has not marked done."""
+        return self.from_patients().filter(done_at__isnull=True)
+
+
+class SecureMessage(models.Model):
+    """A message between a patient and the clinic: part of the record, never deleted.
+
+    `author` is the user who wrote it (and `author_name` their name as text): for a patient's
+    message, the patient's own account, or someone writing on the patient's behalf.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
+    sender = models.CharField(max_length=10, choices=MessageSender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField("written by", max_length=300)
+    subject = models.CharField(max_length=200, validators=[visible_characters])
+    body = models.TextField("message")
+    sent_at = models.DateTimeField(default=timezone.now)
+    # Read by the other side: clinicians for a patient's message, the patient for the clinic's.
+    read_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuthoredHistory])
+
+    objects = SecureMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [
+            # The worklist's open messages from patients, oldest first.
+            models.Index(
+                fields=["sent_at", "id"],
+                condition=models.Q(sender="patient", done_at__isnull=True),
+                name="message_open_from_patient",
+            ),
+            models.Index(fields=["patient", "sent_at"], name="message_by_patient"),
+        ]
+
+    def __str__(self):
+        return f"Message of {self.sent_at:%Y-%m-%d %H:%M} from the {self.sender}: {self.subject}"
+
+    @property
+    def on_behalf(self) -> bool:
+        """Written for the patient by someone else's account."""
+        return self.sender == MessageSender.PATIENT and self.author_id != self.patient.user_id
+
+
+class NotificationSent(models.Model):
+    """A notification sent about one thing (a scan due on a date): never sent twice for it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(max_length=30)
+    about = models.CharField(max_length=100)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "event", "about"], name="notification_once_per_subject"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event} about {self.about} to patient {self.patient_id}"

@@ -8,7 +8,7 @@ characters it does not know).
 """
 
 import re
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -122,8 +122,12 @@ class ReportNumberField(forms.DecimalField):
                 code="max_whole_digits",
             )
         step = Decimal(1).scaleb(-self.decimal_places)
-        # "0.8120" is 0.812: only digits that change the value count.
-        if value != value.quantize(step, rounding=ROUND_DOWN):
+        # "0.8120" is 0.812: only digits that change the value count. The context holds every
+        # digit typed, so a long number is judged rather than overflowing the default precision.
+        with localcontext() as context:
+            context.prec = max(context.prec, value.adjusted() + self.decimal_places + 2)
+            truncated = value.quantize(step, rounding=ROUND_DOWN)
+        if value != truncated:
             raise ValidationError(
                 self.own_messages.get("max_decimal_places")
                 or f"{self.what} {format_number(value)} has more than {self.decimal_places} "

@@ -4,14 +4,14 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import Patient, SymptomReport
+from . import notifications
+from .models import MessageSender, Patient, SecureMessage, SymptomReport
 from .signals import announce_record_changed
 from .tokens import invitation_token
 
@@ -64,18 +64,7 @@ def portal_invite(*, patient: Patient, base_url: str) -> Invitation:
         },
     )
     link = base_url.rstrip("/") + path
-    emailed = False
-    if patient.email:
-        send_mail(
-            "Your OsteoClinic patient portal",
-            f"Hello {patient.given_name},\n\nThe clinic has opened a portal where you can see "
-            f"your bone density results, charts and the information chosen for you.\n\n"
-            f"Choose your password here (the link works once, for a limited time):\n{link}\n\n"
-            f"Your username is: {user.username}\n",
-            None,
-            [patient.email],
-        )
-        emailed = True
+    emailed = notifications.invitation(patient=patient, username=user.username, link=link)
     return Invitation(user=user, link=link, emailed=emailed)
 
 
@@ -110,4 +99,54 @@ def symptom_report_acknowledge(*, report: SymptomReport, user, note: str = "") -
         report.acknowledged_at = timezone.now()
         report.acknowledgement_note = note.strip()
         report.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+        if report.red_flags:
+            notifications.red_flag_seen(patient=report.patient)
     return report
+
+
+# --- Secure messages ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_write(*, patient: Patient, sender: str, author, subject: str, body: str):
+    """A message in the patient's thread: from the patient (written in the portal by the
+    patient, or on their behalf: `author`), or from the clinic, when the patient is emailed
+    that it is there."""
+    message = SecureMessage.objects.create(
+        patient=patient,
+        sender=sender,
+        author=author,
+        author_name=(author.get_full_name() or author.get_username())[:300],
+        subject=subject,
+        body=body,
+    )
+    if sender == MessageSender.CLINIC:
+        notifications.message_from_clinic(patient=patient)
+    announce_record_changed(SecureMessage, patient)
+    return message
+
+
+def messages_mark_read(*, patient: Patient, sender: str) -> int:
+    """The other side has opened the thread: `sender`'s unread messages are read now."""
+    unread = SecureMessage.objects.filter(patient=patient, sender=sender, read_at__isnull=True)
+    count = 0
+    for message in unread:  # one by one, so each change is in the history
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at", "updated_at"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def messages_mark_done(*, patient: Patient, user) -> int:
+    """A clinician has dealt with the patient's open messages: they leave the worklist."""
+    count = 0
+    now = timezone.now()
+    for message in SecureMessage.objects.open().filter(patient=patient):
+        message.done_at, message.done_by = now, user
+        message.read_at = message.read_at or now
+        message.save(update_fields=["done_at", "done_by", "read_at", "updated_at"])
+        count += 1
+    if count:
+        announce_record_changed(SecureMessage, patient)
+    return count

@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("<int:pk>/caregivers/invite/", views.caregiver_invite, name="caregiver_invite"),
     path("caregivers/<int:grant_pk>/revoke/", views.caregiver_revoke, name="caregiver_revoke"),
+    path("<int:pk>/messages/", views.messages_thread, name="messages"),
+    path("<int:pk>/messages/done/", views.messages_done, name="messages_done"),
     path("<int:pk>/symptoms/new/", views.symptom_create, name="symptom_create"),
     path(
         "symptoms/<int:report_pk>/acknowledge/",

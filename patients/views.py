@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from .forms import (
     FractureForm,
     HeightForm,
     PatientForm,
+    SecureMessageForm,
     TreatmentForm,
 )
 from .history import HISTORY_SOURCES, record_label
@@ -35,8 +37,10 @@ from .models import (
     Fracture,
     GrantChannel,
     HeightMeasurement,
+    MessageSender,
     Patient,
     ReportSource,
+    SecureMessage,
     SymptomReport,
     Treatment,
 )
@@ -475,3 +479,79 @@ def symptom_acknowledge(request, report_pk):
     )
     messages.success(request, f"Red flags of {report.reported_at:%Y-%m-%d} acknowledged.")
     return redirect(target)
+
+
+# --- Secure messages ------------------------------------------------------------------------
+
+
+def message_form_page(request, *, patient, sender: str, location: str, sent: str):
+    """The thread with its form, for either side: a message sent once per token; opening the
+    thread marks the other side's messages read."""
+    form = SecureMessageForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+
+        def save():
+            services.message_write(
+                patient=patient,
+                sender=sender,
+                author=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
+            messages.success(request, sent)
+            return location
+
+        if done := submission_save(request, form=form, save=save):
+            return None, done
+    other = MessageSender.CLINIC if sender == MessageSender.PATIENT else MessageSender.PATIENT
+    thread = list(SecureMessage.objects.filter(patient=patient).select_related("patient"))
+    unread = {m.pk for m in thread if m.sender == other and m.read_at is None}
+    if request.method == "GET":
+        services.messages_mark_read(patient=patient, sender=other)
+    context = {"patient": patient, "thread": thread, "unread": unread, "form": form}
+    return context, None
+
+
+@records_access(AccessAction.MESSAGES)
+@clinician_required
+@once_per_token
+def messages_thread(request, pk):
+    """The patient's thread with the clinic, on their record: read it, reply, mark it done."""
+    patient = patient_for_request(request, pk)
+    context, done = message_form_page(
+        request,
+        patient=patient,
+        sender=MessageSender.CLINIC,
+        location=reverse("patients:messages", kwargs={"pk": patient.pk}),
+        sent=f"Your reply to {patient.full_name} is sent.",
+    )
+    if done:
+        return redirect(done)
+    thread, form = context["thread"], context["form"]
+    if not form.is_bound:
+        latest = next((m for m in reversed(thread) if m.sender == MessageSender.PATIENT), None)
+        if latest is not None:
+            subject = (
+                latest.subject if latest.subject.startswith("Re: ") else f"Re: {latest.subject}"
+            )
+            form.initial["subject"] = subject[:200]
+    context["open_count"] = sum(
+        1 for m in thread if m.sender == MessageSender.PATIENT and not m.done_at
+    )
+    return render(request, "patients/messages_thread.html", context)
+
+
+@records_access(AccessAction.FORM)
+@require_POST
+@clinician_required
+def messages_done(request, pk):
+    patient = patient_for_request(request, pk)
+    count = services.messages_mark_done(patient=patient, user=request.user)
+    if count:
+        messages.success(
+            request,
+            f"{count} message{'s' if count != 1 else ''} of {patient.full_name} marked done.",
+        )
+    else:
+        messages.info(request, "No open message to mark done.")
+    return redirect("patients:messages", pk=patient.pk)

@@ -117,6 +117,12 @@ class DexaScan(EnteredInError):
     # someone has checked it against the printed report; who, when and which warnings stay here.
     # The name is kept as text, so the record says who it was even after the account is gone
     # and in another clinic's database after an export.
+    # docs/clinical-rules.md §16.1: when the results became final (entered or last corrected),
+    # from which the clinic's release rule counts; and a clinician's hold on a timed release.
+    final_at = models.DateTimeField("results final at", null=True, blank=True)
+    release_held_reason = models.CharField("release held because", max_length=300, blank=True)
+    release_held_by = models.CharField("release held by", max_length=150, blank=True)
+    release_held_at = models.DateTimeField("release held at", null=True, blank=True)
     checked_warnings = models.JSONField(
         "warnings checked against the report", default=list, blank=True
     )

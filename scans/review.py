@@ -230,3 +230,22 @@ class ReleaseForm(forms.Form):
                 code="stale",
             ),
         )
+
+
+class HoldForm(forms.Form):
+    """Keep a scan from the clinic's timed release (docs/clinical-rules.md §16.1), with why."""
+
+    HOLD = "hold"
+
+    reason = forms.CharField(
+        label="Why hold this result",
+        max_length=300,
+        help_text="For example: to talk the result through with the patient first.",
+        error_messages={"required": "Say why the result is held."},
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the result is held.")
+        return reason

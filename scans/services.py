@@ -1,15 +1,17 @@
 """Workflows on scans: each in one transaction, each announcing the change to the record."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from patients import epochs
+from patients import epochs, notifications
 from patients.concurrency import changed_since_opened, version_of
-from patients.models import Patient
+from patients.models import ClinicDetails, Patient, ReleaseRule
 from patients.signals import announce_record_changed
 from patients.submissions import TOKEN_FIELD
 
@@ -47,6 +49,8 @@ def scan_save(
         # Changed values were not what was reviewed: the scan goes back to draft and leaves
         # the portal until a clinician reviews and releases it again.
         scan.status, scan.reviewed_by, scan.reviewed_at = ScanStatus.DRAFT, None, None
+    if scan.pk is None or changed:
+        scan.final_at = timezone.now()  # the clinic's release rule counts from here (§16.1)
     scan_record_check(
         scan=scan,
         warnings=list(warnings),
@@ -58,6 +62,10 @@ def scan_save(
     formset.save()
     if vertebrae is not None:
         vertebrae_store(scan=scan, entered=vertebrae.values())
+    if scan.status != ScanStatus.RELEASED and ClinicDetails.current().release_rule == (
+        ReleaseRule.AT_ONCE
+    ):
+        scan_release(scan=scan)
     announce_record_changed(DexaScan, patient)
     return scan
 
@@ -108,14 +116,42 @@ def scan_review(
         scan.reviewed_at = timezone.now()
     if patient_note is not None:
         scan.patient_note = patient_note
-    scan.status = ScanStatus.RELEASED if release else ScanStatus.REVIEWED
-    scan.save(update_fields=["status", "reviewed_by", "reviewed_at", "patient_note", "updated_at"])
     if release:
-        # What else a release sets off (results sent out: settings.SCAN_RELEASE_HOOKS), in
-        # this transaction, so it happens only if the release is committed.
-        for hook in settings.SCAN_RELEASE_HOOKS:
-            import_string(hook)(scan=scan)
-    if release and scan.corrects_id is not None:
+        scan.save(update_fields=["reviewed_by", "reviewed_at", "patient_note", "updated_at"])
+        scan_release(scan=scan)
+    else:
+        scan.status = ScanStatus.REVIEWED
+        scan.save(
+            update_fields=["status", "reviewed_by", "reviewed_at", "patient_note", "updated_at"]
+        )
+    announce_record_changed(DexaScan, scan.patient)
+    return scan
+
+
+@transaction.atomic
+def scan_release(*, scan: DexaScan) -> DexaScan:
+    """Release a scan's results to the portal: the one place a scan is released, by a
+    clinician's review or by the clinic's release rule (docs/clinical-rules.md §16.1). The
+    patient is told by email that a result is ready (patients.notifications)."""
+    if scan.status == ScanStatus.RELEASED:
+        return scan
+    scan.status = ScanStatus.RELEASED
+    scan.release_held_reason, scan.release_held_by, scan.release_held_at = "", "", None
+    scan.save(
+        update_fields=[
+            "status",
+            "release_held_reason",
+            "release_held_by",
+            "release_held_at",
+            "updated_at",
+        ]
+    )
+    notifications.result_released(patient=scan.patient)
+    # What else a release sets off (results sent out: settings.SCAN_RELEASE_HOOKS), in this
+    # transaction, so it happens only if the release is committed.
+    for hook in settings.SCAN_RELEASE_HOOKS:
+        import_string(hook)(scan=scan)
+    if scan.corrects_id is not None:
         # The corrected result takes the place of the released one it corrects.
         corrected = DexaScan.objects.select_for_update().get(pk=scan.corrects_id)
         if not corrected.entered_in_error:
@@ -124,6 +160,38 @@ def scan_review(
             )
     announce_record_changed(DexaScan, scan.patient)
     return scan
+
+
+@transaction.atomic
+def scan_hold(*, scan: DexaScan, user, reason: str) -> DexaScan:
+    """Keep a scan out of the clinic's timed release until a clinician releases it."""
+    scan.release_held_reason = reason.strip()[:300]
+    scan.release_held_by = user.get_username()
+    scan.release_held_at = timezone.now()
+    scan.save(
+        update_fields=["release_held_reason", "release_held_by", "release_held_at", "updated_at"]
+    )
+    announce_record_changed(DexaScan, scan.patient)
+    return scan
+
+
+def release_due(*, now) -> list[DexaScan]:
+    """Release the scans the clinic's rule says are due by `now`: under "at once", every final
+    scan not yet released (imports of new results among them); under "days after final", those
+    final for that many days that no clinician holds. Under "after review", none."""
+    clinic = ClinicDetails.current()
+    if clinic.release_rule == ReleaseRule.REVIEW:
+        return []
+    waiting = DexaScan.objects.valid().exclude(status=ScanStatus.RELEASED)
+    if clinic.release_rule == ReleaseRule.AFTER_DAYS:
+        cutoff = now - datetime.timedelta(days=clinic.release_after_days)
+        waiting = waiting.filter(release_held_at__isnull=True).filter(
+            Q(final_at__lte=cutoff) | Q(final_at__isnull=True, created_at__lte=cutoff)
+        )
+    released = []
+    for scan in waiting.select_related("patient").order_by("pk"):
+        released.append(scan_release(scan=scan))
+    return released
 
 
 @transaction.atomic

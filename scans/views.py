@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -11,7 +12,7 @@ from patients.access import clinician_required, patient_for_request
 from patients.audit import records_access
 from patients.concurrency import version_of
 from patients.forms import EnteredInErrorForm
-from patients.models import AccessAction
+from patients.models import AccessAction, ClinicDetails, ReleaseRule
 from patients.submissions import once_per_token, submission_save
 
 from . import densitometry, entry, plausibility, review, services, trends
@@ -233,8 +234,14 @@ def scan_review(request, pk):
     target = request.POST.get("next") or request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
-    form = review.ReleaseForm(_posted(request), scan=scan)
-    if request.method == "POST" and not scan.is_released and form.is_valid():
+    holding = request.method == "POST" and request.POST.get("action") == review.HoldForm.HOLD
+    hold_form = review.HoldForm(_posted(request) if holding else None)
+    form = review.ReleaseForm(None if holding else _posted(request), scan=scan)
+    if holding and not scan.is_released and hold_form.is_valid():
+        services.scan_hold(scan=scan, user=request.user, reason=hold_form.cleaned_data["reason"])
+        messages.success(request, f"Scan of {scan.date:%Y-%m-%d} is held from timed release.")
+        return redirect(reverse("scans:scan_review", kwargs={"pk": scan.pk}))
+    if request.method == "POST" and not holding and not scan.is_released and form.is_valid():
         release = form.cleaned_data["action"] == review.ReleaseForm.RELEASE
         done = services.scan_review(
             scan=scan,
@@ -255,7 +262,15 @@ def scan_review(request, pk):
         form.is_valid()
         form.stale()
     context = review.review_context(load_record(scan.patient), scan)
-    context.update({"form": form, "next": target})
+    context.update(
+        {
+            "form": form,
+            "hold_form": hold_form,
+            "next": target,
+            "clinic": ClinicDetails.current(),
+            "timed": ReleaseRule.AFTER_DAYS,
+        }
+    )
     return render(request, "scans/dexascan_review.html", context)
 
 

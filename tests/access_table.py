@@ -264,6 +264,11 @@ ACCESS: dict[str, Row] = {
         kwargs=lambda world: {"report_pk": world["symptom_report"].pk},
         method="post",
     ),
+    # Secure messages: the thread on the patient's record, and marking it done.
+    "patients:messages": clinician_page(kwargs=paula_pk),
+    "patients:messages_done": Row(
+        LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, FORBIDDEN, REDIRECT, kwargs=paula_pk, method="post"
+    ),
     # --- end patients app ---
     # --- scans app: clinician pages ---
     "scans:device_list": clinician_page(),
@@ -331,6 +336,9 @@ ACCESS: dict[str, Row] = {
     "portal:pain_chart": portal_page(),
     # Who looked names people: it is the patient's alone.
     "portal:access_log": portal_page(carol=FORBIDDEN, cora=FORBIDDEN),
+    "portal:messages": portal_page(),
+    # Which emails the patient receives is the patient's own choice.
+    "portal:notifications": portal_page(carol=FORBIDDEN, cora=FORBIDDEN),
     # An attachment id of paula's: pete probing it gets 404, like everyone but paula and her
     # caregiver.
     "portal:education": Row(
@@ -511,6 +519,8 @@ ACCESS_LOG = {
     "patients:caregiver_revoke": NAMED,
     "patients:symptom_create": NAMED,
     "patients:symptom_acknowledge": NAMED,
+    "patients:messages": NAMED,
+    "patients:messages_done": NAMED,
     "scans:scan_create": NAMED,
     "scans:scan_detail": NAMED,
     "scans:scan_edit": NAMED,
@@ -530,6 +540,8 @@ ACCESS_LOG = {
     "portal:symptoms": OWN,
     "portal:pain_chart": OWN,
     "portal:access_log": OWN,
+    "portal:messages": OWN,
+    "portal:notifications": OWN,
     "portal:education": NAMED,
     "portal:caregivers": OWN,
     "portal:caregiver_revoke": NAMED,

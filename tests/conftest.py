@@ -173,3 +173,20 @@ def workers(transactional_db, tmp_path):
     yield start
     for process in started:
         stop_worker(process)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a free loopback port (aiosmtpd), not started yet: the email backend
+    points at it, so until `smtp.start()` every delivery fails with a refused connection."""
+    from tests.outbox.smtp import SMTPServer, free_port
+
+    server = SMTPServer(free_port())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.OUTBOX_RETRY_SECONDS = 60
+    yield server
+    server.stop()

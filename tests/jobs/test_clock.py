@@ -25,25 +25,27 @@ def test_the_daily_jobs_are_enqueued_once_a_day_from_their_hour(db, settings):
     assert daily_jobs_enqueue(now=at(1)) == []
     taken = daily_jobs_enqueue(now=at(2), worker_id="w1")
     assert sorted(run.job for run in taken) == [
+        "notify_scans_due",
         "prune_signin_audit",
         "refresh_status",
+        "release_due_results",
         "sync_education",
     ]
     # A second worker's clock, and the first one's next ticks, find them taken.
     assert daily_jobs_enqueue(now=at(2), worker_id="w2") == []
     assert daily_jobs_enqueue(now=at(23), worker_id="w1") == []
-    assert DailyRun.objects.count() == 3
-    assert DBTaskResult.objects.count() == 3
+    assert DailyRun.objects.count() == 5
+    assert DBTaskResult.objects.count() == 5
     # The next day they are due again.
-    assert len(daily_jobs_enqueue(now=at(3, day=4), worker_id="w2")) == 3
-    assert DailyRun.objects.filter(day=datetime.date(2026, 3, 4)).count() == 3
+    assert len(daily_jobs_enqueue(now=at(3, day=4), worker_id="w2")) == 5
+    assert DailyRun.objects.filter(day=datetime.date(2026, 3, 4)).count() == 5
 
 
 def test_a_daily_job_runs_its_command_and_keeps_what_it_printed(db, settings):
     settings.DAILY_JOBS_HOUR = 0
     make_patient("MRN-1")
     daily_jobs_enqueue(now=timezone.now())
-    assert run_tasks() == 3
+    assert run_tasks() == 5
     outcomes = {run.job: DBTaskResult.objects.get(pk=run.task_id) for run in DailyRun.objects.all()}
     assert outcomes["refresh_status"].status == TaskResultStatus.SUCCESSFUL
     assert outcomes["refresh_status"].return_value == "Refreshed 1 patient."
@@ -51,6 +53,11 @@ def test_a_daily_job_runs_its_command_and_keeps_what_it_printed(db, settings):
     # The sign-in audit is pruned by the workers too, saying what it removed.
     assert outcomes["prune_signin_audit"].status == TaskResultStatus.SUCCESSFUL
     assert "Pruned no" in outcomes["prune_signin_audit"].return_value
+    # Results due under the clinic's release rule, and emails of scans due soon.
+    assert outcomes["release_due_results"].return_value == (
+        "Release rule: After a clinician has reviewed and released them. Released 0 scans."
+    )
+    assert outcomes["notify_scans_due"].return_value.endswith("0 emails put in the outbox.")
 
 
 def test_the_running_task_of_a_worker_that_went_silent_is_failed(db, settings):
@@ -82,7 +89,7 @@ def test_a_tick_says_the_worker_is_alive_and_enqueues_what_is_due(db, settings):
     now = timezone.now()
     tick(worker_id="w1", started_at=now, now=now)
     assert WorkerBeat.objects.get().seen_at == now
-    assert DailyRun.objects.count() == 3
+    assert DailyRun.objects.count() == 5
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def test_two_workers_run_each_daily_job_once_a_day(workers):
 
     def all_done():
         results = DBTaskResult.objects.filter(task_path="jobs.tasks.daily_job")
-        return results.filter(status=TaskResultStatus.SUCCESSFUL).count() == 3
+        return results.filter(status=TaskResultStatus.SUCCESSFUL).count() == 5
 
     wait_for(all_done, timeout=90, message=first.log_path.read_text())
     # Both clocks tick a few more times on the same day: neither takes the jobs again.
@@ -24,11 +24,13 @@ def test_two_workers_run_each_daily_job_once_a_day(workers):
         timeout=30,
     )
     assert sorted(DailyRun.objects.values_list("job", flat=True)) == [
+        "notify_scans_due",
         "prune_signin_audit",
         "refresh_status",
+        "release_due_results",
         "sync_education",
     ]
-    assert DBTaskResult.objects.filter(task_path="jobs.tasks.daily_job").count() == 3
+    assert DBTaskResult.objects.filter(task_path="jobs.tasks.daily_job").count() == 5
     assert first.poll() is None and second.poll() is None
 
     # A worker stopped cleanly says so: the Background work page no longer counts it.

@@ -4,6 +4,7 @@ The restore runs as an operator runs it (docs/backup.md): `manage.py` in its own
 new SQLite file that `migrate` has just created, whatever database the suite itself uses.
 """
 
+import datetime
 import gzip
 import io
 import json
@@ -29,6 +30,7 @@ from exchange.import_jobs import pack
 from exchange.models import InboundMessage, LocalCode, Sender
 from osteoclinic import demo
 from outbox.services import message_enqueue
+from patients import notifications
 from patients.models import Patient
 from scans.models import Device, ImportJob
 
@@ -131,8 +133,12 @@ def clinic(db, client, django_capture_on_commit_callbacks):
         values={name: getattr(calcium, name) for name in REVISED_FIELDS} | {"summary": "New."},
         user=User.objects.get(username="eddie"),
     )
-    # An email waiting in the outbox, and an upload that was checked.
+    # An email waiting in the outbox, paula's email choices and a scan-due notice sent her,
+    # and an upload that was checked.
     message_enqueue(kind="email", recipient="paula@example.org", body="Your scan is due.")
+    client.force_login(paula.user)
+    client.post(reverse("portal:notifications"), {"message": "on", "loaded_version": ""})
+    notifications.scan_due(patient=paula, due=datetime.date(2028, 6, 16))
     ImportJob.objects.create(
         created_by=alice,
         filename="scans.csv",

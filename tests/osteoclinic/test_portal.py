@@ -9,6 +9,7 @@ from django.urls import reverse
 from patients.models import SymptomReport
 from patients.tokens import invitation_token
 from tests.osteoclinic.test_patient_record import scan
+from tests.tasks import run_tasks
 
 D = datetime.date
 
@@ -140,6 +141,7 @@ def test_an_invitation_link_sets_a_password_once(client, alice, pete):
     pete.user = None
     pete.save()
     invitation = invite(client, alice, pete)
+    run_tasks()
     assert len(mail.outbox) == 0  # no email on record: the link is shown to copy
     assert not invitation.user.has_usable_password()
     path = invitation.link.split("testserver", 1)[1]
@@ -158,6 +160,8 @@ def test_an_invitation_is_emailed_when_an_address_exists(client, alice, paula):
     paula.save()
     invitation = invite(client, alice, paula)
     assert invitation.emailed
+    assert mail.outbox == []  # in the outbox, for a worker to send
+    assert run_tasks() == 1
     assert mail.outbox[0].to == ["paula@example.org"]
     assert invitation.link in mail.outbox[0].body
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from patients.models import Fracture, SymptomReport, Treatment
+from patients.models import Fracture, SecureMessage, SymptomReport, Treatment
 from scans.services import status_refresh
 from tests.conftest import make_patient
 from tests.osteoclinic.test_patient_record import scan
@@ -158,7 +158,8 @@ def test_the_worklist_query_count_does_not_grow_with_the_clinic(
     client, alice, clinic, hologic, django_assert_max_num_queries
 ):
     client.force_login(alice)
-    with django_assert_max_num_queries(25) as few:
+    # Each section: its count and its first rows; the messages' section its unread count too.
+    with django_assert_max_num_queries(28) as few:
         client.get(reverse("home"))
     for index in range(40):
         patient = make_patient(f"M-{index}", family_name=f"More{index:02d}")
@@ -167,8 +168,14 @@ def test_the_worklist_query_count_does_not_grow_with_the_clinic(
         SymptomReport.objects.create(
             patient=patient, source="patient", pain=5, red_flags=["height_loss_or_stooping"]
         )
+        SecureMessage.objects.create(
+            patient=patient, sender="patient", author_name="x", subject="Hello", body="A question"
+        )
         status_refresh(patient=patient)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("home"))
     overdue = next(s for s in response.context["sections"] if s.key == "overdue")
     assert overdue.count == 41 and len(overdue.rows) == 25 and overdue.more == 16
+    inbox = next(s for s in response.context["sections"] if s.key == "messages")
+    assert inbox.count == 40 and len(inbox.rows) == 25
+    assert inbox.title == "Messages from patients not yet done (40 unread)"

@@ -13,21 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from outbox.models import Message, Status
 from outbox.services import message_enqueue, outbox_requeue_due, retry_delay
-from tests.outbox.smtp import SMTPServer, free_port
 from tests.tasks import run_tasks
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SMTPServer(free_port())
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.OUTBOX_RETRY_SECONDS = 60
-    yield server
-    server.stop()
 
 
 def enqueue_reminder(**fields):

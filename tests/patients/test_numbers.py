@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from patients.forms import HEIGHT_RANGE_MESSAGE
 from patients.numbers import NumberError, parse_number, split_pasted_line
 
 
@@ -138,3 +139,13 @@ def test_a_number_past_28_digits_is_refused_as_too_large_not_a_crash():
     field = ReportNumberField(what="Dose", unit=" mg", max_digits=6, decimal_places=2)
     with pytest.raises(ValidationError, match="too large"):
         field.clean("1" + "0" * 27)
+
+
+def test_a_number_longer_than_the_decimal_precision_is_refused_with_a_message(client, alice, paula):
+    client.force_login(alice)
+    url = reverse("patients:height_create", args=[paula.pk])
+    response = client.post(url, {"date": "2024-02-03", "cm": "1" + "0" * 27, "measured": "on"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["cm"] == [HEIGHT_RANGE_MESSAGE], response.context[
+        "form"
+    ].errors

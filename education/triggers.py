@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
-from scans import densitometry as d
+from scans.rules import diagnosis as d
 
 if TYPE_CHECKING:
     from patients.models import Patient

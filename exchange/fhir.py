@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from patients import epochs
 from patients.models import DatePrecision, Fracture, Patient
-from scans import densitometry as d
 from scans.interpretation import ScanReading, SiteChange, load_scan_readings
 from scans.models import Device, DexaScan, ScanStatus, Site, SiteMeasurement, VertebraMeasurement
+from scans.rules import diagnosis as d
 
 from .codes import LOINC_CODES
 

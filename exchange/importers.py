@@ -34,7 +34,6 @@ from patients.models import Menopause, Patient, Sex
 from patients.numbers import NumberError, format_number, parse_number
 from patients.signals import announce_record_changed
 from patients.validators import invisible_characters
-from scans import densitometry
 from scans.models import (
     AREA_MAX,
     AREA_MIN,
@@ -53,6 +52,7 @@ from scans.models import (
     SiteMeasurement,
     VertebraMeasurement,
 )
+from scans.rules import diagnosis as densitometry
 from scans.services import status_refresh_many
 
 from . import import_checks, spreadsheets

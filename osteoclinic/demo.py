@@ -39,8 +39,8 @@ from patients.models import (
 )
 from patients.services import message_write, symptom_report_record
 from patients.signals import announce_record_changed
-from scans import densitometry
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
+from scans.rules import diagnosis as densitometry
 from scans.services import precision_study_record
 
 from . import generated_episodes

@@ -3,7 +3,7 @@
 from django import forms
 
 from patients.forms import PatientListForm
-from scans import densitometry as d
+from scans.rules import diagnosis as d
 
 
 class ClinicPatientListForm(PatientListForm):

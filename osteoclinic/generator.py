@@ -41,7 +41,6 @@ from patients.models import (
     SymptomReport,
     Treatment,
 )
-from scans import densitometry as d
 from scans.models import (
     Device,
     DexaScan,
@@ -50,6 +49,7 @@ from scans.models import (
     ScanStatus,
     SiteMeasurement,
 )
+from scans.rules import diagnosis as d
 from scans.services import precision_study_record, status_refresh_many
 
 from . import generated_episodes

@@ -17,7 +17,6 @@ from patients.numbers import (
 )
 from patients.submissions import OnceMixin
 
-from . import densitometry
 from .entry import Entered
 from .models import (
     AREA_MAX,
@@ -35,6 +34,7 @@ from .models import (
     Site,
     SiteMeasurement,
 )
+from .rules import diagnosis as densitometry
 
 
 class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):

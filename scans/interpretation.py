@@ -24,8 +24,8 @@ from patients.models import (
 from patients.stature import Height, height_loss
 from patients.versions import column, newest, read, select, table
 
-from . import densitometry as d
 from .models import Device, DexaScan, FraxEntry, PatientStatus, PrecisionStudy, SiteMeasurement
+from .rules import diagnosis as d
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Results in plain words for patients, from the same reading clinicians see."""
 
-from . import densitometry as d
+from .rules import diagnosis as d
 
 # Where a result was measured, in everyday words; the technical name follows in brackets, as
 # the clinic's letters and the patient's report print it.

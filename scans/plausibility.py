@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from patients.numbers import format_number
 
-from . import densitometry as d
+from .rules import diagnosis as d
 
 # §5: a hip T-score more than 0.3 from its NHANES III value is worth a warning; the same
 # tolerance serves the learned line (§13).

@@ -15,7 +15,6 @@ from patients.models import ClinicDetails, Patient, ReleaseRule
 from patients.signals import announce_record_changed
 from patients.submissions import TOKEN_FIELD
 
-from . import densitometry as d
 from .interpretation import load_records
 from .models import (
     Device,
@@ -26,6 +25,7 @@ from .models import (
     ScanStatus,
     VertebraMeasurement,
 )
+from .rules import diagnosis as d
 
 
 @transaction.atomic

@@ -18,8 +18,8 @@ from django.utils.cache import patch_cache_control
 from patients.models import Fracture, Treatment
 
 from . import charts, plain
-from . import densitometry as d
 from .interpretation import ScanReading, load_scan_readings, precision_for, record_version
+from .rules import diagnosis as d
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from patients.forms import EnteredInErrorForm
 from patients.models import AccessAction, ClinicDetails, ReleaseRule
 from patients.submissions import once_per_token, submission_save
 
-from . import densitometry, entry, plausibility, review, services, trends
+from . import entry, plausibility, review, services, trends
 from .forms import (
     DeviceForm,
     FraxForm,
@@ -26,6 +26,7 @@ from .forms import (
 )
 from .interpretation import load_record, study_holds
 from .models import Device, DexaScan, FraxEntry, Site
+from .rules import diagnosis as densitometry
 from .vertebrae import VertebraeForm
 
 

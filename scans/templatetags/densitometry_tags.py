@@ -2,7 +2,7 @@
 
 from django import template
 
-from scans import densitometry as d
+from scans.rules import diagnosis as d
 
 register = template.Library()
 

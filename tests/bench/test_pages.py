@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from patients.access import CLINICIANS
 from patients.models import Patient
-from scans import densitometry as d
 from scans import trends
 from scans.models import Device, PatientStatus
+from scans.rules import diagnosis as d
 from scans.views import chart_inputs_for
 
 from .report import Row

@@ -10,8 +10,8 @@ from django.forms.models import model_to_dict
 
 from patients.models import Fracture, FractureSite, Patient, SymptomReport
 from patients.symptoms import red_flags
-from scans import densitometry as d
 from scans.models import DexaScan, PatientStatus, ScanStatus, SiteMeasurement
+from scans.rules import diagnosis as d
 from scans.services import status_refresh
 
 HIPS = ("femoral_neck", "total_hip")

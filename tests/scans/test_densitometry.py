@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from scans.densitometry import (
+from scans.rules.diagnosis import (
     DIAGNOSTIC_SITES,
     GENANT_LABELS,
     SITE_LABELS,

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from scans import densitometry as d
-from scans.densitometry import (
+from scans.rules import diagnosis as d
+from scans.rules.diagnosis import (
     Basis,
     Detection,
     Direction,

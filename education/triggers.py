@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
-from scans.rules import diagnosis as d
+from scans.rules.basics import Menopause, Site, format_score, site_in_text
+from scans.rules.diagnosis import Basis, WhoCategory
+from scans.rules.monitoring import Direction
 
 if TYPE_CHECKING:
     from patients.models import Patient
@@ -133,9 +135,9 @@ SYMPTOM_REASONS: dict[str, str] = {
 }
 
 _CATEGORY_FINDINGS = {
-    d.WhoCategory.LOW_BONE_MASS: ("low_bone_mass", "in the low bone mass (osteopenia) range"),
-    d.WhoCategory.OSTEOPOROSIS: ("osteoporosis", "in the osteoporosis range"),
-    d.WhoCategory.SEVERE: (
+    WhoCategory.LOW_BONE_MASS: ("low_bone_mass", "in the low bone mass (osteopenia) range"),
+    WhoCategory.OSTEOPOROSIS: ("osteoporosis", "in the osteoporosis range"),
+    WhoCategory.SEVERE: (
         "severe_osteoporosis",
         "in the osteoporosis range, and you have had a fracture from a minor fall or strain",
     ),
@@ -150,8 +152,8 @@ class ScanResult:
     """The diagnosis of the latest released scan."""
 
     date: datetime.date
-    basis: str  # densitometry.Basis: "t_score" or "z_score"
-    category: str  # a densitometry.WhoCategory or ZCategory value
+    basis: str  # scans.rules.diagnosis.Basis: "t_score" or "z_score"
+    category: str  # a scans.rules.diagnosis.WhoCategory or ZCategory value
     score: float
     place: str  # "lumbar spine", "left femoral neck"
 
@@ -217,7 +219,7 @@ def findings(facts: PatientFacts, today: datetime.date) -> list[Finding]:
     for name in sorted(facts.risk_factors):
         if name in RISK_FACTORS:
             found.append(Finding(*RISK_FACTORS[name]))
-    if facts.menopause == d.Menopause.POST:
+    if facts.menopause == Menopause.POST:
         found.append(Finding("postmenopausal", "You have been through the menopause"))
     if facts.on_treatment:
         found.append(Finding("on_treatment", "You are taking a treatment for your bones"))
@@ -239,11 +241,11 @@ def _scan_findings(facts: PatientFacts) -> list[Finding]:
     scan = facts.latest_scan
     # docs/clinical-rules.md §2: Z-score patients (premenopausal women, men under 50) get no WHO
     # category.
-    if scan is not None and scan.basis == d.Basis.T_SCORE and scan.category in _CATEGORY_FINDINGS:
-        code, words = _CATEGORY_FINDINGS[d.WhoCategory(scan.category)]
+    if scan is not None and scan.basis == Basis.T_SCORE and scan.category in _CATEGORY_FINDINGS:
+        code, words = _CATEGORY_FINDINGS[WhoCategory(scan.category)]
         reason = (
             f"Your scan on {long_date(scan.date)} showed a T-score of "
-            f"{d.format_score(scan.score)} at the {scan.place}, {words}"
+            f"{format_score(scan.score)} at the {scan.place}, {words}"
         )
         found.append(Finding(code, reason))
     if facts.losses:
@@ -398,7 +400,7 @@ def facts_for(
                 (change.previous_date, change.previous),
                 (change.baseline_date, change.baseline),
             ):
-                if judged is not None and judged.direction == d.Direction.LOSS:
+                if judged is not None and judged.direction == Direction.LOSS:
                     losses.append(
                         BoneLoss(
                             place=_place(m.site, m.side),
@@ -443,7 +445,7 @@ def facts_for(
 
 def _place(site: str, side: str) -> str:
     # The patient reads "the lumbar spine", not the vertebrae used.
-    if site == d.Site.LUMBAR_SPINE:
+    if site == Site.LUMBAR_SPINE:
         return "lumbar spine"
-    where = d.site_in_text(d.Site(site))
+    where = site_in_text(Site(site))
     return f"{side} {where}" if side else where

@@ -25,7 +25,10 @@ from patients import epochs
 from patients.models import DatePrecision, Fracture, Patient
 from scans.interpretation import ScanReading, SiteChange, load_scan_readings
 from scans.models import Device, DexaScan, ScanStatus, Site, SiteMeasurement, VertebraMeasurement
-from scans.rules import diagnosis as d
+from scans.rules.basics import MINUS
+from scans.rules.fractures import NEEDS_CONFIRMATION, Detection, fracture_documented
+from scans.rules.monitoring import Direction
+from scans.rules.spine import vertebrae_label
 
 from .codes import LOINC_CODES
 
@@ -124,7 +127,7 @@ def site_label(site: str, side: str) -> str:
 def site_text(measurement: SiteMeasurement) -> str:
     """ "Femoral neck (left)"; the spine with the vertebrae actually used ("L1, L2, L4")."""
     if measurement.site == Site.LUMBAR_SPINE:
-        return f"Lumbar spine {d.vertebrae_label(measurement.vertebrae)}"
+        return f"Lumbar spine {vertebrae_label(measurement.vertebrae)}"
     return site_label(measurement.site, measurement.side)
 
 
@@ -256,13 +259,13 @@ def _change_line(row: SiteChange) -> str:
     since = f"since {row.previous_date:%Y-%m-%d}"
     if change.delta_g_cm2 is None:
         return f"{site} {since}: {change.explanation}"
-    delta = f"{change.delta_g_cm2:+.3f}".replace("-", d.MINUS)
-    percent = "" if change.percent is None else f" ({change.percent:+.1f}%)".replace("-", d.MINUS)
+    delta = f"{change.delta_g_cm2:+.3f}".replace("-", MINUS)
+    percent = "" if change.percent is None else f" ({change.percent:+.1f}%)".replace("-", MINUS)
     verdict = {
-        d.Direction.LOSS: "significant loss",
-        d.Direction.GAIN: "significant gain",
-        d.Direction.NO_SIGNIFICANT_CHANGE: "no significant change",
-        d.Direction.NOT_JUDGED: "not judged",
+        Direction.LOSS: "significant loss",
+        Direction.GAIN: "significant gain",
+        Direction.NO_SIGNIFICANT_CHANGE: "no significant change",
+        Direction.NOT_JUDGED: "not judged",
     }[change.direction]
     return f"{site} {since}: {delta} g/cm²{percent}, {verdict}. {change.explanation}"
 
@@ -327,9 +330,9 @@ def condition(fracture: Fracture, patient: dict) -> dict:
         grade = fracture.get_genant_grade_display()
         text += f", Genant {grade[:1].lower()}{grade[1:]}"
     # docs/clinical-rules.md §1.1: confirmed only when documented clinically or on imaging.
-    documented = d.fracture_documented(d.Detection(fracture.detection))
+    documented = fracture_documented(Detection(fracture.detection))
     if not documented:
-        text += f", {d.NEEDS_CONFIRMATION}"
+        text += f", {NEEDS_CONFIRMATION}"
     resource = {
         "resourceType": "Condition",
         "id": _uuid("condition", fracture.pk),

@@ -52,7 +52,7 @@ from scans.models import (
     SiteMeasurement,
     VertebraMeasurement,
 )
-from scans.rules import diagnosis as densitometry
+from scans.rules.spine import parse_vertebrae, vertebrae_label
 from scans.services import status_refresh_many
 
 from . import import_checks, spreadsheets
@@ -302,10 +302,10 @@ class ScanRow:
 
 
 def same_vertebrae(site: str, vertebrae: str) -> str:
-    """Vertebrae as compared: blank is the usual L1–L4 (densitometry.vertebrae_label)."""
+    """Vertebrae as compared: blank is the usual L1–L4 (scans.rules.spine.vertebrae_label)."""
     if site != Site.LUMBAR_SPINE:
         return ""
-    return densitometry.vertebrae_label(vertebrae)
+    return vertebrae_label(vertebrae)
 
 
 class Status:
@@ -568,7 +568,7 @@ def _vertebrae(text: str) -> str:
     if not text:
         return ""
     try:
-        densitometry.parse_vertebrae(text)
+        parse_vertebrae(text)
     except ValueError as error:
         raise ValueError(f"“{text}” cannot be read ({error}): write L1-L4 or L1,L2,L4.") from None
     if len(text) > 20:

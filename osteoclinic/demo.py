@@ -40,7 +40,8 @@ from patients.models import (
 from patients.services import message_write, symptom_report_record
 from patients.signals import announce_record_changed
 from scans.models import Device, DexaScan, PrecisionStudy, ScanStatus, SiteMeasurement
-from scans.rules import diagnosis as densitometry
+from scans.rules.basics import Site, round_score
+from scans.rules.references import reference_t_score
 from scans.services import precision_study_record
 
 from . import generated_episodes
@@ -118,7 +119,7 @@ PAULA_NOTE = (
 
 
 def _hip_t(site: str, bmd: float) -> float:
-    return densitometry.round_score(densitometry.reference_t_score(densitometry.Site(site), bmd))
+    return round_score(reference_t_score(Site(site), bmd))
 
 
 def _precision_study(device: Device, site: str, day: datetime.date) -> None:

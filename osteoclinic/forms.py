@@ -3,7 +3,7 @@
 from django import forms
 
 from patients.forms import PatientListForm
-from scans.rules import diagnosis as d
+from scans.rules.diagnosis import WhoCategory, ZCategory, who_label, z_label
 
 
 class ClinicPatientListForm(PatientListForm):
@@ -13,8 +13,8 @@ class ClinicPatientListForm(PatientListForm):
         required=False,
         choices=[
             ("", "Any result"),
-            *((c.value, d.who_label(c)) for c in d.WhoCategory),
-            *((c.value, f"Z-score: {d.z_label(c).lower()}") for c in d.ZCategory),
+            *((c.value, who_label(c)) for c in WhoCategory),
+            *((c.value, f"Z-score: {z_label(c).lower()}") for c in ZCategory),
             (NO_SCAN, "No scan yet"),
         ],
     )

@@ -49,7 +49,8 @@ from scans.models import (
     ScanStatus,
     SiteMeasurement,
 )
-from scans.rules import diagnosis as d
+from scans.rules.basics import Site, round_score
+from scans.rules.references import REFERENCES, reference_t_score
 from scans.services import precision_study_record, status_refresh_many
 
 from . import generated_episodes
@@ -75,7 +76,7 @@ PRECISION_SITES = ("lumbar_spine", "femoral_neck", "total_hip")
 PRECISION_DATE = datetime.date(2008, 1, 15)
 
 # Young-adult means and SDs that turn a T-score into a BMD and back. The hips use the NHANES III
-# reference of scans.densitometry; spine and radius are typical Hologic values (no reference is
+# reference of scans.rules.references; spine and radius are typical Hologic values (no reference is
 # checked for them, docs/clinical-rules.md §5).
 SPINE_MEAN, SPINE_SD = 1.047, 0.110
 RADIUS_MEAN, RADIUS_SD = 0.690, 0.055
@@ -399,16 +400,16 @@ def _bmd_for(site: str, t: float) -> float:
         return SPINE_MEAN + SPINE_SD * t
     if site == "radius_33":
         return RADIUS_MEAN + RADIUS_SD * t
-    reference = d.REFERENCES[d.Site(site)]
+    reference = REFERENCES[Site(site)]
     return reference.mean + reference.sd * t
 
 
 def _t_for(site: str, bmd: float) -> float:
     if site in HIP_SITES:
         # The T-score the NHANES III reference gives, as the consistency check expects.
-        return d.reference_t_score(d.Site(site), bmd)
+        return reference_t_score(Site(site), bmd)
     mean, sd = (SPINE_MEAN, SPINE_SD) if site == "lumbar_spine" else (RADIUS_MEAN, RADIUS_SD)
-    return d.round_score((bmd - mean) / sd)
+    return round_score((bmd - mean) / sd)
 
 
 def _score(value: float) -> Decimal:

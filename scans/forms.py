@@ -34,7 +34,7 @@ from .models import (
     Site,
     SiteMeasurement,
 )
-from .rules import diagnosis as densitometry
+from .rules.monitoring import precision_from_study
 
 
 class DeviceForm(DateBoundsMixin, OnceMixin, EditGuardMixin, forms.ModelForm):
@@ -350,7 +350,7 @@ class PrecisionStudyForm(DateBoundsMixin, OnceMixin, forms.ModelForm):
         if problems:
             raise ValidationError(problems, code="invalid_line")
         try:
-            self.result = densitometry.precision_from_study(groups)
+            self.result = precision_from_study(groups)
         except ValueError as error:
             raise ValidationError(str(error), code="insufficient") from None
         if round(self.result.rms_sd, 4) <= 0:

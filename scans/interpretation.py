@@ -1,7 +1,7 @@
-"""Turns a patient's stored scans into the densitometrist's reading, via scans.densitometry.
+"""Turns a patient's stored scans into the densitometrist's reading, via scans.rules.
 
 The functions here take records already loaded (the caller decides the queries, so a page
-stays at a fixed query count) and hand plain values to the rules in densitometry.py.
+stays at a fixed query count) and hand plain values to the rules in scans/rules/.
 """
 
 import datetime
@@ -25,7 +25,21 @@ from patients.stature import Height, height_loss
 from patients.versions import column, newest, read, select, table
 
 from .models import Device, DexaScan, FraxEntry, PatientStatus, PrecisionStudy, SiteMeasurement
-from .rules import diagnosis as d
+from .rules.basics import Manufacturer, Menopause, Sex, Site, long_date
+from .rules.diagnosis import Basis, Diagnosis, Measurement, diagnose, lowest_t_score
+from .rules.follow_up import (
+    Event,
+    ScanIntervals,
+    TreatmentResponse,
+    next_scan_due,
+    treatment_response,
+)
+from .rules.fractures import Detection as RuleDetection
+from .rules.fractures import VfaIndication, fracture_documented, vfa_indication
+from .rules.monitoring import Change, Direction, Precision, ScanPoint, compare, default_precision
+from .rules.references import t_score_consistency_warning
+from .rules.spine import spine_vertebrae_warning
+from .rules.thresholds import TreatmentConsideration, frax_context, treatment_consideration
 
 
 @dataclass(frozen=True)
@@ -34,27 +48,27 @@ class SiteChange:
 
     measurement: SiteMeasurement
     previous_date: datetime.date | None
-    previous: d.Change | None
+    previous: Change | None
     baseline_date: datetime.date | None
-    baseline: d.Change | None
-    precision: d.Precision
+    baseline: Change | None
+    precision: Precision
 
 
 @dataclass(frozen=True)
 class ScanReading:
     scan: DexaScan
     age: int
-    diagnosis: d.Diagnosis | None
+    diagnosis: Diagnosis | None
     changes: tuple[SiteChange, ...]
     warnings: tuple[str, ...]
 
     @property
     def significant_loss(self) -> bool:
         return any(
-            change.previous is not None and change.previous.direction == d.Direction.LOSS
+            change.previous is not None and change.previous.direction == Direction.LOSS
             for change in self.changes
         ) or any(
-            change.baseline is not None and change.baseline.direction == d.Direction.LOSS
+            change.baseline is not None and change.baseline.direction == Direction.LOSS
             for change in self.changes
         )
 
@@ -63,8 +77,8 @@ class ScanReading:
 class PatientReading:
     latest: ScanReading | None
     readings: tuple[ScanReading, ...]
-    treatment: d.TreatmentConsideration | None
-    vfa: d.VfaIndication | None
+    treatment: TreatmentConsideration | None
+    vfa: VfaIndication | None
     next_due: datetime.date | None
     frax: FraxEntry | None
     on_treatment: bool
@@ -73,16 +87,16 @@ class PatientReading:
     # How the FRAX entry stands against the scans (docs/clinical-rules.md §8.2).
     frax_labels: tuple[str, ...] = ()
     # On treatment: the response, judged instead of the thresholds (docs/clinical-rules.md §8.3).
-    response: d.TreatmentResponse | None = None
+    response: TreatmentResponse | None = None
 
     @property
     def overdue(self) -> bool:
         return self.next_due is not None and self.next_due < datetime.date.today()
 
 
-def scan_intervals() -> d.ScanIntervals:
+def scan_intervals() -> ScanIntervals:
     """The clinic's repeat-scan intervals (docs/clinical-rules.md §8: a setting)."""
-    return d.ScanIntervals(
+    return ScanIntervals(
         untreated_months=settings.SCAN_INTERVAL_UNTREATED_MONTHS,
         on_treatment_months=settings.SCAN_INTERVAL_ON_TREATMENT_MONTHS,
         glucocorticoid_months=settings.SCAN_INTERVAL_GLUCOCORTICOID_MONTHS,
@@ -125,12 +139,12 @@ def study_holds(
     return study_date <= day and not (moved_on is not None and study_date < moved_on <= day)
 
 
-def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.Precision:
+def precision_for(studies, device_id: int, site: str, day: datetime.date) -> Precision:
     """The newest study that holds on `day` for that device and site (`studies` newest first),
     else the ISCD default (docs/clinical-rules.md §4)."""
     for study in studies.get((device_id, site), []):
         if study_holds(study.date, study.device_moved_on, day):
-            return d.Precision(
+            return Precision(
                 rms_sd=float(study.rms_sd),
                 lsc=float(study.lsc),
                 cv_percent=float(study.cv_percent),
@@ -139,12 +153,12 @@ def precision_for(studies, device_id: int, site: str, day: datetime.date) -> d.P
                 patients=study.patients,
                 degrees_of_freedom=study.degrees_of_freedom,
             )
-    return d.default_precision(d.Site(site))
+    return default_precision(Site(site))
 
 
-def _measurement(m: SiteMeasurement) -> d.Measurement:
-    return d.Measurement(
-        site=d.Site(m.site),
+def _measurement(m: SiteMeasurement) -> Measurement:
+    return Measurement(
+        site=Site(m.site),
         side=m.side,
         bmd=float(m.bmd),
         t_score=float(m.t_score),
@@ -153,11 +167,11 @@ def _measurement(m: SiteMeasurement) -> d.Measurement:
     )
 
 
-def _point(scan: DexaScan, m: SiteMeasurement) -> d.ScanPoint:
-    return d.ScanPoint(
+def _point(scan: DexaScan, m: SiteMeasurement) -> ScanPoint:
+    return ScanPoint(
         date=scan.date,
         bmd=float(m.bmd),
-        manufacturer=d.Manufacturer(scan.device.manufacturer),
+        manufacturer=Manufacturer(scan.device.manufacturer),
         device_id=scan.device_id,
     )
 
@@ -165,13 +179,13 @@ def _point(scan: DexaScan, m: SiteMeasurement) -> d.ScanPoint:
 def _warnings(scan: DexaScan) -> list[str]:
     warnings = []
     for m in scan.measured:
-        if m.site == d.Site.LUMBAR_SPINE and (text := d.spine_vertebrae_warning(m.vertebrae)):
+        if m.site == Site.LUMBAR_SPINE and (text := spine_vertebrae_warning(m.vertebrae)):
             warnings.append(text)
-        text = d.t_score_consistency_warning(
-            d.Site(m.site),
+        text = t_score_consistency_warning(
+            Site(m.site),
             float(m.bmd),
             float(m.t_score),
-            manufacturer=d.Manufacturer(scan.device.manufacturer),
+            manufacturer=Manufacturer(scan.device.manufacturer),
         )
         if text:
             warnings.append(f"{m.site_label}: {text}")
@@ -204,27 +218,27 @@ def read_scans(
             _documented_fragility(f) and (latest or f.date <= scan.date) for f in fractures
         )
         measurements = scan.measured
-        diagnosis = d.diagnose(
+        diagnosis = diagnose(
             [_measurement(m) for m in measurements],
-            sex=d.Sex(patient.sex),
+            sex=Sex(patient.sex),
             age=age,
-            menopause=d.Menopause(patient.menopause),
+            menopause=Menopause(patient.menopause),
             fragility_fracture=fragile,
             radius_indicated=patient.forearm_indicated,
         )
         changes = []
-        for m in sorted(measurements, key=lambda m: (list(d.Site).index(d.Site(m.site)), m.side)):
+        for m in sorted(measurements, key=lambda m: (list(Site).index(Site(m.site)), m.side)):
             earlier = history.setdefault((m.site, m.side), [])
             precision = precision_for(studies, scan.device_id, m.site, scan.date)
             previous = baseline = None
             if earlier:
                 here = _point(scan, m)
-                previous = d.compare(
-                    _point(*earlier[-1]), here, site=d.Site(m.site), precision=precision
+                previous = compare(
+                    _point(*earlier[-1]), here, site=Site(m.site), precision=precision
                 )
                 if len(earlier) > 1:
-                    baseline = d.compare(
-                        _point(*earlier[0]), here, site=d.Site(m.site), precision=precision
+                    baseline = compare(
+                        _point(*earlier[0]), here, site=Site(m.site), precision=precision
                     )
             changes.append(
                 SiteChange(
@@ -276,7 +290,7 @@ def read_drafts(
 
 
 def _documented(fracture: Fracture) -> bool:
-    return d.fracture_documented(d.Detection(fracture.detection))
+    return fracture_documented(RuleDetection(fracture.detection))
 
 
 def _documented_fragility(fracture: Fracture) -> bool:
@@ -306,7 +320,7 @@ def _response(
     *,
     start: datetime.date,
     today: datetime.date,
-) -> d.TreatmentResponse:
+) -> TreatmentResponse:
     """The response to treatment from the latest scan and the fractures (docs/clinical-rules.md
     §8.3): a loss against the previous scan or the last scan before treatment began, a new
     documented fragility fracture."""
@@ -317,9 +331,9 @@ def _response(
     for row in latest.changes:
         m = row.measurement
         place = _measurement(m).place
-        if row.previous is not None and row.previous.direction == d.Direction.LOSS:
-            since = d.long_date(row.previous_date)
-            losses.append(d.Event(scan.date, f"significant loss at the {place} since {since}"))
+        if row.previous is not None and row.previous.direction == Direction.LOSS:
+            since = long_date(row.previous_date)
+            losses.append(Event(scan.date, f"significant loss at the {place} since {since}"))
             continue
         if treatment_baseline is None or treatment_baseline.date == row.previous_date:
             continue
@@ -329,26 +343,26 @@ def _response(
         )
         if earlier is None:
             continue
-        change = d.compare(
+        change = compare(
             _point(treatment_baseline, earlier),
             _point(scan, m),
-            site=d.Site(m.site),
+            site=Site(m.site),
             precision=precision_for(studies, scan.device_id, m.site, scan.date),
         )
-        if change.direction == d.Direction.LOSS:
+        if change.direction == Direction.LOSS:
             losses.append(
-                d.Event(
+                Event(
                     scan.date,
                     f"significant loss at the {place} since "
-                    f"{d.long_date(treatment_baseline.date)}, the last scan before treatment",
+                    f"{long_date(treatment_baseline.date)}, the last scan before treatment",
                 )
             )
     fractures_on_treatment = [
-        d.Event(f.date, f"new fragility fracture ({f.site_label})")
+        Event(f.date, f"new fragility fracture ({f.site_label})")
         for f in fractures
         if _documented_fragility(f)
     ]
-    return d.treatment_response(
+    return treatment_response(
         therapy_start=start,
         today=today,
         significant_losses=losses,
@@ -380,12 +394,12 @@ def read_patient(
     released = [s for s in scans if s.is_released]
     frax_labels = ()
     if frax is not None:
-        frax_labels = d.frax_context(
+        frax_labels = frax_context(
             frax_date=frax.date,
             with_bmd=frax.with_bmd,
             latest_scan_date=released[-1].date if released else None,
             femoral_neck_bmd_on_record=any(
-                m.site == d.Site.FEMORAL_NECK for s in released for m in s.measured
+                m.site == Site.FEMORAL_NECK for s in released for m in s.measured
             ),
         )
     stature = height_loss([Height(h.date, float(h.cm), h.measured) for h in heights])
@@ -405,9 +419,9 @@ def read_patient(
             for f in fractures
         )
         diagnosis = latest.diagnosis
-        basis = diagnosis.basis if diagnosis is not None else d.Basis.T_SCORE
+        basis = diagnosis.basis if diagnosis is not None else Basis.T_SCORE
         measurements = [_measurement(m) for m in latest.scan.measured]
-        treatment = d.treatment_consideration(
+        treatment = treatment_consideration(
             hip_or_vertebral_fracture=hip_or_spine_fracture,
             measurements=measurements if diagnosis is not None else (),
             frax_major=None if frax is None else float(frax.major_osteoporotic),
@@ -418,20 +432,20 @@ def read_patient(
         )
         if start is not None:
             response = _response(latest, scans, fractures, studies, start=start, today=today)
-        vfa = d.vfa_indication(
+        vfa = vfa_indication(
             # docs/clinical-rules.md §7.2: VFA rests on T < −1.0 whatever the basis of the
             # diagnosis.
-            lowest_t=d.lowest_t_score(measurements, radius_indicated=patient.forearm_indicated),
-            sex=d.Sex(patient.sex),
+            lowest_t=lowest_t_score(measurements, radius_indicated=patient.forearm_indicated),
+            sex=Sex(patient.sex),
             age=patient.age_on(today),
             historical_height_loss_cm=stature.historical_loss_cm,
             prospective_height_loss_cm=stature.prospective_loss_cm,
             self_reported_vertebral_fracture=bool(unconfirmed),
             glucocorticoids=vfa_steroids,
             glucocorticoid_dose_unknown=patient.glucocorticoids and steroid_dose is None,
-            diagnosis_on_z_scores=basis == d.Basis.Z_SCORE,
+            diagnosis_on_z_scores=basis == Basis.Z_SCORE,
         )
-        next_due = d.next_scan_due(
+        next_due = next_scan_due(
             latest.scan.date,
             on_treatment=on_treatment,
             glucocorticoids=patient.glucocorticoids,

@@ -18,7 +18,7 @@ class Manufacturer(models.TextChoices):
 
 
 class Site(models.TextChoices):
-    # The codes are those of scans.densitometry.Site.
+    # The codes are those of scans.rules.basics.Site.
     LUMBAR_SPINE = "lumbar_spine", "Lumbar spine L1–L4"
     FEMORAL_NECK = "femoral_neck", "Femoral neck"
     TOTAL_HIP = "total_hip", "Total hip"

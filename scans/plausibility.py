@@ -25,7 +25,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from patients.numbers import format_number
 
-from .rules import diagnosis as d
+from .rules.basics import Manufacturer, Site
+from .rules.references import REFERENCES
+from .rules.spine import MIN_VERTEBRAE
 
 # §5: a hip T-score more than 0.3 from its NHANES III value is worth a warning; the same
 # tolerance serves the learned line (§13).
@@ -57,9 +59,9 @@ def _hundredths(value) -> Decimal:
 
 def nhanes_warning(site: str, bmd: Decimal, t_score: Decimal, manufacturer: str) -> str | None:
     """A warning when a hip T-score is more than 0.3 from its NHANES III value (unrounded)."""
-    reference = d.REFERENCES.get(d.Site(site)) if site in HIP_SITES else None
+    reference = REFERENCES.get(Site(site)) if site in HIP_SITES else None
     # §5: the reference is on the Hologic scale; other makers are checked by the learned line.
-    if reference is None or manufacturer != d.Manufacturer.HOLOGIC:
+    if reference is None or manufacturer != Manufacturer.HOLOGIC:
         return None
     expected = (Decimal(bmd) - Decimal(str(reference.mean))) / Decimal(str(reference.sd))
     if abs(Decimal(t_score) - expected) <= T_TOLERANCE:
@@ -236,7 +238,7 @@ def vertebra_exclusion(t_scores: dict[int, Decimal]) -> str | None:
     shown = ", ".join(f"L{level} {format_number(Decimal(t_scores[level]))}" for level in levels)
     named = " and ".join(f"L{level}" for level in suspects)
     remaining = [level for level in levels if level not in suspects]
-    if len(remaining) >= d.MIN_VERTEBRAE:
+    if len(remaining) >= MIN_VERTEBRAE:
         advice = (
             f"re-analyse {vertebrae_run(remaining)} on the scanner and enter the T-score it "
             "reports for them"

@@ -25,7 +25,8 @@ from .models import (
     ScanStatus,
     VertebraMeasurement,
 )
-from .rules import diagnosis as d
+from .rules.basics import MINUS
+from .rules.monitoring import Direction, precision_from_study
 
 
 @transaction.atomic
@@ -225,7 +226,7 @@ def _announce_device_patients(device, sender) -> None:
 @transaction.atomic
 def precision_study_record(*, device, site: str, day, groups, user=None) -> PrecisionStudy:
     """Store a precision study with its computed RMS-SD, LSC and %CV (docs/clinical-rules.md §4)."""
-    result = d.precision_from_study(groups)
+    result = precision_from_study(groups)
     study = PrecisionStudy.objects.create(
         device=device,
         site=site,
@@ -306,7 +307,7 @@ def _status_from(patient: Patient, reading) -> PatientStatus:
         f"{change.measurement.site_label}: {change_text(change)}"
         for change in (latest.changes if latest else ())
         if any(
-            c is not None and c.direction == d.Direction.LOSS
+            c is not None and c.direction == Direction.LOSS
             for c in (change.previous, change.baseline)
         )
     ]
@@ -334,7 +335,7 @@ def change_text(change) -> str:
     """The loss of one site in a few words: "−8.3% since 2022-06-14"."""
     chosen = change.baseline if change.baseline is not None else change.previous
     since = change.baseline_date if change.baseline is not None else change.previous_date
-    if chosen is not None and chosen.direction != d.Direction.LOSS:
+    if chosen is not None and chosen.direction != Direction.LOSS:
         chosen, since = change.previous, change.previous_date
-    percent = f"{chosen.percent:+.1f}%".replace("-", d.MINUS)
+    percent = f"{chosen.percent:+.1f}%".replace("-", MINUS)
     return f"{percent} since {since:%Y-%m-%d}"

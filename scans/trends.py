@@ -19,7 +19,9 @@ from patients.models import Fracture, Treatment
 
 from . import charts, plain
 from .interpretation import ScanReading, load_scan_readings, precision_for, record_version
-from .rules import diagnosis as d
+from .rules.basics import MINUS, Menopause, Sex, format_score
+from .rules.diagnosis import uses_z_scores
+from .rules.monitoring import lsc_g_cm2
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,8 @@ def shown_kinds(patient, reading) -> tuple[str, str]:
     """
     latest = reading.latest
     on = latest.scan.date if latest is not None else datetime.date.today()
-    z_basis = d.uses_z_scores(
-        sex=d.Sex(patient.sex), age=patient.age_on(on), menopause=d.Menopause(patient.menopause)
+    z_basis = uses_z_scores(
+        sex=Sex(patient.sex), age=patient.age_on(on), menopause=Menopause(patient.menopause)
     )
     return ("zscore" if z_basis else "tscore", "bmd")
 
@@ -121,7 +123,7 @@ def chart_inputs(
         bands = []
         for label, (scan, m) in baselines.items():
             precision = precision_for(studies, scan.device_id, m.site, scan.date)
-            lsc = d.lsc_g_cm2(precision, float(m.bmd))
+            lsc = lsc_g_cm2(precision, float(m.bmd))
             if lsc is not None:
                 bands.append(charts.Band(label, float(m.bmd), lsc))
         inputs["bands"] = tuple(bands)
@@ -219,14 +221,14 @@ def trend_summary(kind: str, inputs: dict, names: dict[str, str] | None = None) 
         if kind == "bmd":
             start, end = f"{first.value:.3f}", f"{last.value:.3f} g/cm²"
         else:
-            start, end = d.format_score(first.value), d.format_score(last.value)
+            start, end = format_score(first.value), format_score(last.value)
         if len(points) == 1:
             parts.append(f"{name}: {end} on {last.date:%-d %B %Y}")
             continue
         text = f"{name}: from {start} on {first.date:%-d %B %Y} to {end} on {last.date:%-d %B %Y}"
         if kind == "bmd" and first.value:
             percent = f"{100 * (last.value - first.value) / first.value:+.1f}%"
-            text += f" ({percent.replace('-', d.MINUS)})"
+            text += f" ({percent.replace('-', MINUS)})"
         parts.append(text)
     return "; ".join(parts) + "." if parts else ""
 

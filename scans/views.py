@@ -26,7 +26,8 @@ from .forms import (
 )
 from .interpretation import load_record, study_holds
 from .models import Device, DexaScan, FraxEntry, Site
-from .rules import diagnosis as densitometry
+from .rules.basics import Site as RuleSite
+from .rules.monitoring import default_precision
 from .vertebrae import VertebraeForm
 
 
@@ -65,7 +66,7 @@ def device_detail(request, pk):
         if study_holds(study.date, device.moved_on, today):
             in_force.setdefault(study.site, study)
     defaults = [
-        (label, in_force.get(code), densitometry.default_precision(densitometry.Site(code)))
+        (label, in_force.get(code), default_precision(RuleSite(code)))
         for code, label in Site.choices
     ]
     context = {

@@ -2,7 +2,7 @@
 
 from django import template
 
-from scans.rules import diagnosis as d
+from scans.rules.basics import MINUS, format_score
 
 register = template.Library()
 
@@ -10,7 +10,7 @@ register = template.Library()
 @register.filter
 def score(value):
     """A T- or Z-score to one decimal with a real minus sign."""
-    return "—" if value is None else d.format_score(float(value))
+    return "—" if value is None else format_score(float(value))
 
 
 @register.filter
@@ -19,4 +19,4 @@ def signed(value, places=3):
     if value is None:
         return "—"
     text = f"{float(value):+.{int(places)}f}"
-    return text.replace("-", d.MINUS)
+    return text.replace("-", MINUS)

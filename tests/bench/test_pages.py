@@ -32,7 +32,8 @@ from patients.access import CLINICIANS
 from patients.models import Patient
 from scans import trends
 from scans.models import Device, PatientStatus
-from scans.rules import diagnosis as d
+from scans.rules.basics import Site
+from scans.rules.references import reference_t_score
 from scans.views import chart_inputs_for
 
 from .report import Row
@@ -371,8 +372,8 @@ def import_csv(rows: int = IMPORT_ROWS) -> str:
         radius_t = round(rng.gauss(-1.0, 0.8), 1)
         for site, side, bmd, t in (
             ("lumbar_spine", "", round(1.047 + 0.11 * spine_t, 3), spine_t),
-            ("femoral_neck", "left", neck, d.reference_t_score(d.Site.FEMORAL_NECK, neck)),
-            ("total_hip", "left", hip, d.reference_t_score(d.Site.TOTAL_HIP, hip)),
+            ("femoral_neck", "left", neck, reference_t_score(Site.FEMORAL_NECK, neck)),
+            ("total_hip", "left", hip, reference_t_score(Site.TOTAL_HIP, hip)),
             ("radius_33", "left", round(0.69 + 0.055 * radius_t, 3), radius_t),
         ):
             writer.writerow([mrn, day.isoformat(), "hologic", IMPORT_SERIAL, site, side, bmd, t])

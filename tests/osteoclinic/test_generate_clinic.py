@@ -11,7 +11,8 @@ from django.forms.models import model_to_dict
 from patients.models import Fracture, FractureSite, Patient, SymptomReport
 from patients.symptoms import red_flags
 from scans.models import DexaScan, PatientStatus, ScanStatus, SiteMeasurement
-from scans.rules import diagnosis as d
+from scans.rules.basics import Manufacturer, Site
+from scans.rules.references import t_score_consistency_warning
 from scans.services import status_refresh
 
 HIPS = ("femoral_neck", "total_hip")
@@ -68,10 +69,10 @@ def test_every_hip_t_score_fits_its_bmd_on_the_reference(generate):
     hips = SiteMeasurement.objects.filter(site__in=HIPS).select_related("scan__device")
     assert hips.count() >= 120
     for m in hips:
-        site, bmd, t = d.Site(m.site), float(m.bmd), float(m.t_score)
-        assert d.t_score_consistency_warning(site, bmd, t) is None, m
-        manufacturer = d.Manufacturer(m.scan.device.manufacturer)
-        assert d.t_score_consistency_warning(site, bmd, t, manufacturer=manufacturer) is None
+        site, bmd, t = Site(m.site), float(m.bmd), float(m.t_score)
+        assert t_score_consistency_warning(site, bmd, t) is None, m
+        manufacturer = Manufacturer(m.scan.device.manufacturer)
+        assert t_score_consistency_warning(site, bmd, t, manufacturer=manufacturer) is None
 
 
 @pytest.mark.django_db

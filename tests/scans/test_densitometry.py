@@ -4,45 +4,45 @@ import datetime
 
 import pytest
 
-from scans.rules.diagnosis import (
+from scans.rules.basics import (
     DIAGNOSTIC_SITES,
-    GENANT_LABELS,
     SITE_LABELS,
-    Basis,
-    Comparability,
-    Direction,
     Manufacturer,
-    Measurement,
     Menopause,
-    Precision,
-    ScanIntervals,
-    ScanPoint,
     Sex,
     Site,
+    add_months,
+    format_score,
+    round_score,
+)
+from scans.rules.diagnosis import (
+    Basis,
+    Measurement,
     WhoCategory,
     ZCategory,
-    add_months,
-    compare,
-    default_precision,
     diagnose,
-    format_score,
-    genant_grade,
-    lsc_g_cm2,
-    next_scan_due,
-    precision_from_study,
-    reference_t_score,
-    round_score,
-    spine_vertebrae_warning,
-    standardized_bmd,
-    t_score_consistency_warning,
-    treatment_consideration,
     uses_z_scores,
-    vfa_indication,
     who_category,
     who_label,
     z_category,
     z_label,
 )
+from scans.rules.follow_up import ScanIntervals, next_scan_due
+from scans.rules.fractures import GENANT_LABELS, genant_grade, vfa_indication
+from scans.rules.manufacturers import standardized_bmd
+from scans.rules.monitoring import (
+    Comparability,
+    Direction,
+    Precision,
+    ScanPoint,
+    compare,
+    default_precision,
+    lsc_g_cm2,
+    precision_from_study,
+)
+from scans.rules.references import reference_t_score, t_score_consistency_warning
+from scans.rules.spine import spine_vertebrae_warning
+from scans.rules.thresholds import treatment_consideration
 
 FEMALE, MALE = Sex.FEMALE, Sex.MALE
 SPINE, NECK, HIP, RADIUS = Site.LUMBAR_SPINE, Site.FEMORAL_NECK, Site.TOTAL_HIP, Site.RADIUS_33

@@ -5,20 +5,31 @@ from decimal import Decimal
 
 import pytest
 
-from scans.rules import diagnosis as d
+from scans.rules.basics import Manufacturer, Menopause, Sex, Site
 from scans.rules.diagnosis import (
     Basis,
-    Detection,
-    Direction,
-    Event,
-    Manufacturer,
     Measurement,
-    Menopause,
+    diagnose,
+    lowest_t_score,
+    menopause_unknown_note,
+    uses_z_scores,
+)
+from scans.rules.follow_up import Event, months_between, treatment_response
+from scans.rules.fractures import Detection, fracture_documented, vfa_indication
+from scans.rules.monitoring import (
+    Direction,
     Precision,
     ScanPoint,
-    Sex,
-    Site,
+    compare,
+    default_precision,
+    distinct_places,
 )
+from scans.rules.references import (
+    reference_t_score,
+    reference_t_score_exact,
+    t_score_consistency_warning,
+)
+from scans.rules.thresholds import THRESHOLDS_NOT_APPLIED, frax_context, treatment_consideration
 
 D = datetime.date
 
@@ -36,7 +47,7 @@ def measured_lsc(lsc: float) -> Precision:
 
 
 def change(before: float, after: float, precision: Precision, site=Site.LUMBAR_SPINE):
-    return d.compare(
+    return compare(
         ScanPoint(D(2024, 1, 10), before, Manufacturer.HOLOGIC, 1),
         ScanPoint(D(2026, 1, 10), after, Manufacturer.HOLOGIC, 1),
         site=site,
@@ -87,7 +98,7 @@ def test_a_change_just_over_an_lsc_that_rounds_up_to_it_exceeds_it_with_a_fourth
 
 def test_a_default_lsc_is_not_rounded_before_the_comparison():
     # Spine default 5.3% of 0.812 is 0.043036 g/cm²: a change of 0.043 does not reach it.
-    precision = d.default_precision(Site.LUMBAR_SPINE)
+    precision = default_precision(Site.LUMBAR_SPINE)
     under = change(0.812, 0.769, precision)
     assert under.direction == Direction.NO_SIGNIFICANT_CHANGE
     assert under.explanation == (
@@ -99,7 +110,7 @@ def test_a_default_lsc_is_not_rounded_before_the_comparison():
 
 def test_a_default_lsc_met_exactly_is_significant():
     # Total hip default 5.0% of 0.800 is exactly 0.040 g/cm².
-    precision = d.default_precision(Site.TOTAL_HIP)
+    precision = default_precision(Site.TOTAL_HIP)
     met = change(0.800, 0.760, precision, site=Site.TOTAL_HIP)
     assert met.direction == Direction.LOSS
     assert "reaches the default least significant change of 0.040 g/cm²" in met.explanation
@@ -119,7 +130,7 @@ def test_a_default_lsc_met_exactly_is_significant():
     ],
 )
 def test_distinct_places_adds_decimals_only_until_the_numbers_differ(first, second, places):
-    assert d.distinct_places(Decimal(first), Decimal(second)) == places
+    assert distinct_places(Decimal(first), Decimal(second)) == places
 
 
 def test_a_measured_lsc_with_a_fourth_decimal_is_described_with_it():
@@ -133,7 +144,7 @@ def test_a_measured_lsc_with_a_fourth_decimal_is_described_with_it():
 def test_a_reported_t_just_over_0_3_from_the_unrounded_t_is_flagged_with_two_decimals():
     # BMD 0.700 at the femoral neck gives T = −1.3167: −1.0 is 0.317 away. Rounded, the
     # expected −1.3 would look exactly 0.3 away, so the second decimal is shown.
-    warning = d.t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.0)
+    warning = t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.0)
     assert warning == (
         "Reported T-score −1.0 does not fit BMD 0.700 g/cm² (expected about −1.32 on the "
         "NHANES III reference): check for a typing error or another reference database."
@@ -142,20 +153,20 @@ def test_a_reported_t_just_over_0_3_from_the_unrounded_t_is_flagged_with_two_dec
 
 def test_a_reported_t_exactly_0_3_from_the_unrounded_t_is_not_flagged():
     # BMD 0.702 gives T = −1.3 exactly.
-    assert d.t_score_consistency_warning(Site.FEMORAL_NECK, 0.702, -1.0) is None
-    assert d.t_score_consistency_warning(Site.FEMORAL_NECK, 0.702, -1.6) is None
-    assert d.t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.6) is None
+    assert t_score_consistency_warning(Site.FEMORAL_NECK, 0.702, -1.0) is None
+    assert t_score_consistency_warning(Site.FEMORAL_NECK, 0.702, -1.6) is None
+    assert t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.6) is None
 
 
 def test_a_flag_whose_rounded_figures_already_differ_by_more_than_0_3_keeps_one_decimal():
-    warning = d.t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.7)
+    warning = t_score_consistency_warning(Site.FEMORAL_NECK, 0.700, -1.7)
     assert "expected about −1.3 on" in warning
 
 
 def test_the_unrounded_reference_t_score():
-    assert d.reference_t_score_exact(Site.FEMORAL_NECK, 0.702) == Decimal("-1.3")
-    assert d.reference_t_score(Site.FEMORAL_NECK, 0.700) == -1.3
-    assert d.reference_t_score_exact(Site.LUMBAR_SPINE, 0.900) is None
+    assert reference_t_score_exact(Site.FEMORAL_NECK, 0.702) == Decimal("-1.3")
+    assert reference_t_score(Site.FEMORAL_NECK, 0.700) == -1.3
+    assert reference_t_score_exact(Site.LUMBAR_SPINE, 0.900) is None
 
 
 # --- docs/clinical-rules.md §7.2 VFA on T-scores for everyone -------------------------------------
@@ -168,15 +179,15 @@ def neck(t: float, z: float | None = 0.0) -> Measurement:
 def test_the_lowest_t_score_is_found_whatever_the_basis():
     spine = Measurement(Site.LUMBAR_SPINE, "", 0.900, -1.4, -0.2, vertebrae="L1-L4")
     single = Measurement(Site.LUMBAR_SPINE, "", 0.700, -3.0, -2.0, vertebrae="L2")
-    assert d.lowest_t_score([spine, neck(-1.1)]) == -1.4
-    assert d.lowest_t_score([single, neck(-1.1)]) == -1.1
-    assert d.lowest_t_score([]) is None
+    assert lowest_t_score([spine, neck(-1.1)]) == -1.4
+    assert lowest_t_score([single, neck(-1.1)]) == -1.1
+    assert lowest_t_score([]) is None
 
 
 @pytest.mark.parametrize(("t", "indicated"), [(-1.0, False), (-1.1, True)])
 def test_vfa_for_a_patient_read_on_z_scores_rests_on_t_below_minus_1(t, indicated):
-    vfa = d.vfa_indication(
-        lowest_t=d.lowest_t_score([neck(t)]),
+    vfa = vfa_indication(
+        lowest_t=lowest_t_score([neck(t)]),
         sex=Sex.FEMALE,
         age=44,
         historical_height_loss_cm=None,
@@ -201,14 +212,14 @@ def test_vfa_for_a_patient_read_on_z_scores_rests_on_t_below_minus_1(t, indicate
     [(Detection.CLINICAL, True), (Detection.IMAGING, True), (Detection.SELF_REPORTED, False)],
 )
 def test_only_a_clinical_or_imaging_fracture_is_documented(detection, documented):
-    assert d.fracture_documented(detection) is documented
+    assert fracture_documented(detection) is documented
 
 
 # --- docs/clinical-rules.md §8.1 thresholds that do not apply -------------------------------------
 
 
 def test_the_thresholds_are_not_applied_to_a_patient_read_on_z_scores():
-    result = d.treatment_consideration(
+    result = treatment_consideration(
         hip_or_vertebral_fracture=True,
         measurements=[neck(-2.8)],
         frax_major=30.0,
@@ -216,8 +227,8 @@ def test_the_thresholds_are_not_applied_to_a_patient_read_on_z_scores():
         basis=Basis.Z_SCORE,
     )
     assert (result.consider, result.applies, result.reasons) == (False, False, ())
-    assert result.notes == (d.THRESHOLDS_NOT_APPLIED,)
-    applied = d.treatment_consideration(
+    assert result.notes == (THRESHOLDS_NOT_APPLIED,)
+    applied = treatment_consideration(
         hip_or_vertebral_fracture=False, measurements=[neck(-2.5)], frax_major=None, frax_hip=None
     )
     assert (applied.consider, applied.applies) == (True, True)
@@ -255,7 +266,7 @@ def test_frax_is_labelled_when_older_than_the_latest_scan_or_without_bmd(
     frax_date, with_bmd, neck_on_record, labels
 ):
     assert (
-        d.frax_context(
+        frax_context(
             frax_date=frax_date,
             with_bmd=with_bmd,
             latest_scan_date=D(2025, 3, 1),
@@ -267,7 +278,7 @@ def test_frax_is_labelled_when_older_than_the_latest_scan_or_without_bmd(
 
 def test_a_frax_threshold_met_on_an_old_frax_carries_its_label():
     label = "FRAX of 28 February 2025 is older than the latest scan (1 March 2025): ..."
-    result = d.treatment_consideration(
+    result = treatment_consideration(
         hip_or_vertebral_fracture=False,
         measurements=[neck(-1.8)],
         frax_major=20.0,
@@ -278,7 +289,7 @@ def test_a_frax_threshold_met_on_an_old_frax_carries_its_label():
         "Low bone mass with a FRAX 10-year major osteoporotic fracture probability of 20.0% "
         f"(20% or more). {label}",
     )
-    below = d.treatment_consideration(
+    below = treatment_consideration(
         hip_or_vertebral_fracture=False,
         measurements=[neck(-1.8)],
         frax_major=19.9,
@@ -294,7 +305,7 @@ def test_a_frax_threshold_met_on_an_old_frax_carries_its_label():
 
 @pytest.mark.parametrize(("age", "z_scores"), [(49, True), (50, False)])
 def test_an_unknown_status_falls_back_on_age(age, z_scores):
-    assert d.uses_z_scores(sex=Sex.FEMALE, age=age, menopause=Menopause.UNKNOWN) is z_scores
+    assert uses_z_scores(sex=Sex.FEMALE, age=age, menopause=Menopause.UNKNOWN) is z_scores
 
 
 @pytest.mark.parametrize(
@@ -316,17 +327,17 @@ def test_an_unknown_status_falls_back_on_age(age, z_scores):
     ],
 )
 def test_a_woman_of_40_to_60_with_an_unknown_status_is_flagged(age, note):
-    assert d.menopause_unknown_note(sex=Sex.FEMALE, age=age, menopause=Menopause.UNKNOWN) == note
+    assert menopause_unknown_note(sex=Sex.FEMALE, age=age, menopause=Menopause.UNKNOWN) == note
 
 
 def test_a_known_or_not_applicable_status_is_not_flagged():
     for menopause in (Menopause.POST, Menopause.PRE, Menopause.NOT_APPLICABLE):
-        assert d.menopause_unknown_note(sex=Sex.FEMALE, age=50, menopause=menopause) is None
-    assert d.menopause_unknown_note(sex=Sex.MALE, age=50, menopause=Menopause.UNKNOWN) is None
+        assert menopause_unknown_note(sex=Sex.FEMALE, age=50, menopause=menopause) is None
+    assert menopause_unknown_note(sex=Sex.MALE, age=50, menopause=Menopause.UNKNOWN) is None
 
 
 def test_the_diagnosis_carries_the_unknown_status_note():
-    diagnosis = d.diagnose(
+    diagnosis = diagnose(
         [neck(-2.0, -1.0)],
         sex=Sex.FEMALE,
         age=52,
@@ -344,7 +355,7 @@ START = D(2024, 1, 15)
 
 @pytest.mark.parametrize(("day", "review"), [(D(2025, 1, 14), False), (D(2025, 1, 15), True)])
 def test_a_loss_counts_only_after_12_months_of_treatment(day, review):
-    result = d.treatment_response(
+    result = treatment_response(
         therapy_start=START,
         today=D(2026, 1, 1),
         significant_losses=[Event(day, "significant loss at the total hip")],
@@ -360,7 +371,7 @@ def test_a_loss_counts_only_after_12_months_of_treatment(day, review):
 
 @pytest.mark.parametrize(("day", "review"), [(D(2025, 1, 14), False), (D(2025, 1, 15), True)])
 def test_a_new_fragility_fracture_counts_only_after_12_months_of_treatment(day, review):
-    result = d.treatment_response(
+    result = treatment_response(
         therapy_start=START,
         today=D(2026, 1, 1),
         significant_losses=[],
@@ -370,7 +381,7 @@ def test_a_new_fragility_fracture_counts_only_after_12_months_of_treatment(day, 
 
 
 def test_before_12_months_the_response_is_not_yet_judged():
-    early = d.treatment_response(
+    early = treatment_response(
         therapy_start=START, today=D(2025, 1, 14), significant_losses=[], fragility_fractures=[]
     )
     assert early.notes == (
@@ -378,7 +389,7 @@ def test_before_12_months_the_response_is_not_yet_judged():
         "after 12 months.",
     )
     assert early.source == "IOF working group, Diez-Perez et al., Osteoporos Int 2012;23:2769"
-    due = d.treatment_response(
+    due = treatment_response(
         therapy_start=START, today=D(2025, 1, 15), significant_losses=[], fragility_fractures=[]
     )
     assert due.notes == ()
@@ -389,4 +400,4 @@ def test_before_12_months_the_response_is_not_yet_judged():
     [(D(2025, 1, 14), 11), (D(2025, 1, 15), 12), (D(2024, 1, 1), 0), (D(2024, 2, 29), 1)],
 )
 def test_months_between_counts_whole_months(end, months):
-    assert d.months_between(START, end) == months
+    assert months_between(START, end) == months

@@ -6,8 +6,8 @@ from itertools import chain, islice
 from patients.csvfile import csv_lines as write_csv_lines
 from scans.models import SiteMeasurement, VertebraMeasurement
 
+from .csv_import.reading import COLUMNS
 from .import_checks import format_checked_warnings
-from .importers import COLUMNS
 
 # The whole clinic's export is read and sent in chunks of this many measurements.
 CHUNK = 2000

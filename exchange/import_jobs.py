@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from scans.models import ImportJob, ImportStage
 
-from . import importers
+from .csv_import import reading as importers
 
 # The page lists this many rejected rows; the rejected-rows file holds all of them.
 PROBLEMS_KEPT = 1000

@@ -22,7 +22,8 @@ from patients.models import AccessAction
 from scans.interpretation import record_version
 from scans.models import ImportJob, ImportStage
 
-from . import exporters, fhir, import_jobs, importers
+from . import exporters, fhir, import_jobs
+from .csv_import import reading as importers
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # The upload's request checks the header and this many lines; a worker checks every row.

@@ -382,10 +382,12 @@ def import_csv(rows: int = IMPORT_ROWS) -> str:
 
 @pytest.mark.django_db
 def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
-    if importlib.util.find_spec("exchange.importers") is None:
-        results.notes.append("CSV import: skipped, `exchange/importers.py` is not there yet.")
+    if importlib.util.find_spec("exchange.csv_import.reading") is None:
+        results.notes.append(
+            "CSV import: skipped, `exchange/csv_import/reading.py` is not there yet."
+        )
         return
-    importers = importlib.import_module("exchange.importers")
+    importers = importlib.import_module("exchange.csv_import.reading")
     assert Device.objects.filter(serial=IMPORT_SERIAL).exists()
     text = import_csv()
     try:
@@ -430,7 +432,7 @@ def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
         ),
     ]
     results.notes.append(
-        "CSV import: measured once through `exchange.importers` (the functions the upload and "
+        "CSV import: measured once through `exchange.csv_import` (the functions the upload and "
         "confirm pages call), in a transaction rolled back afterwards."
     )
 

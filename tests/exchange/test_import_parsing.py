@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.importers import ImportFileError, decode, parse_file
+from exchange.csv_import.reading import ImportFileError, decode, parse_file
 
 TODAY = datetime.date(2025, 6, 1)
 HEADER = "mrn,scan_date,manufacturer,device_serial,site,side,bmd,t_score,z_score"

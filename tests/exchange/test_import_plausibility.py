@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from exchange import importers
+from exchange.csv_import import reading as importers
 from scans.models import DexaScan, SiteMeasurement, VertebraMeasurement
 from tests.exchange.test_import_pages import confirm, job_url, preview
 from tests.scans.test_scan_plausibility_pages import released, spine

@@ -5,7 +5,7 @@ import io
 
 from openpyxl import Workbook
 
-from exchange.importers import ImportFileError, decode
+from exchange.csv_import.reading import ImportFileError, decode
 from scans.models import SiteMeasurement
 from tests.exchange.test_import_pages import confirm, preview
 

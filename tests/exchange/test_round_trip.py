@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from exchange import importers
+from exchange.csv_import import reading as importers
 from patients.access import CLINICIANS
 from patients.models import Patient
 from scans.interpretation import load_record

@@ -119,7 +119,7 @@ def test_a_scanner_serial_with_a_bidi_control_is_refused(alice, client_for):
 
 
 def test_an_imported_serial_or_name_with_an_invisible_character_is_rejected_by_row():
-    from exchange.importers import parse_file
+    from exchange.csv_import.reading import parse_file
 
     text = (
         "mrn,family_name,scan_date,manufacturer,device_serial,site,side,bmd,t_score\n"
@@ -132,7 +132,7 @@ def test_an_imported_serial_or_name_with_an_invisible_character_is_rejected_by_r
 
 
 def test_an_imported_scan_dated_before_1900_is_rejected_by_row():
-    from exchange.importers import parse_file
+    from exchange.csv_import.reading import parse_file
 
     text = "mrn,scan_date,manufacturer,device_serial,site,side,bmd,t_score\n"
     text += "A-1,1024-01-02,Hologic,H-1,spine,,0.800,-1.0\n"

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from tqdm import tqdm
 
-from exchange import importers
+from exchange.csv_import import reading as importers
 from patients.access import is_clinician
 
 

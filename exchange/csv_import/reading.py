@@ -55,7 +55,7 @@ from scans.models import (
 from scans.rules.spine import parse_vertebrae, vertebrae_label
 from scans.services import status_refresh_many
 
-from . import import_checks, spreadsheets
+from .. import import_checks, spreadsheets
 
 # The columns, in the order the template and the exports write them. `menopause` and
 # `vertebrae` go beyond the list: without them a new patient would be read by age

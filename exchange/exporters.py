@@ -6,7 +6,7 @@ from itertools import chain, islice
 from patients.csvfile import csv_lines as write_csv_lines
 from scans.models import SiteMeasurement, VertebraMeasurement
 
-from .csv_import.reading import COLUMNS
+from .csv_import.columns import COLUMNS
 from .import_checks import format_checked_warnings
 
 # The whole clinic's export is read and sent in chunks of this many measurements.

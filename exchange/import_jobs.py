@@ -16,7 +16,9 @@ from django_tasks_db.models import DBTaskResult
 
 from scans.models import ImportJob, ImportStage
 
-from .csv_import import reading as importers
+from .csv_import.columns import ImportFileError
+from .csv_import.plan import ImportPlan, rejects_csv
+from .csv_import.writing import import_commit, import_preview
 
 # The page lists this many rejected rows; the rejected-rows file holds all of them.
 PROBLEMS_KEPT = 1000
@@ -156,7 +158,7 @@ def _fail(job: ImportJob, error: str) -> None:
     )
 
 
-def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
+def _keep_plan(job: ImportJob, plan: ImportPlan, **fields) -> None:
     problems = plan.problems
     ImportJob.objects.filter(pk=job.pk).update(
         counts=plan.counts.as_dict(),
@@ -179,7 +181,7 @@ def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
             }
             for row in plan.flagged[:PROBLEMS_KEPT]
         ],
-        rejects=pack(importers.rejects_csv(plan)) if problems else b"",
+        rejects=pack(rejects_csv(plan)) if problems else b"",
         blank_rows=plan.parsed.lines - plan.parsed.total,
         ignored_columns=list(plan.parsed.header.ignored),
         rows_total=plan.parsed.total,
@@ -188,10 +190,10 @@ def _keep_plan(job: ImportJob, plan: importers.ImportPlan, **fields) -> None:
     )
 
 
-def _preview(job: ImportJob, text: str, **options) -> importers.ImportPlan:
+def _preview(job: ImportJob, text: str, **options) -> ImportPlan:
     # job.options["preview"]: the importer's keyword options chosen on upload (both runs);
     # job.options["commit"]: those chosen on confirming (the import only).
-    return importers.import_preview(
+    return import_preview(
         text=text,
         date_format=job.date_format,
         progress=_Progress(job),
@@ -207,7 +209,7 @@ def import_job_check(*, job_id: int) -> str:
         return f"Import {job_id} is {job.get_stage_display().lower()}: nothing to check."
     try:
         plan = _preview(job, unpack(job.data))
-    except importers.ImportFileError as error:
+    except ImportFileError as error:
         _fail(job, str(error))
         raise
     except Exception as error:
@@ -228,7 +230,7 @@ def import_job_run(*, job_id: int) -> str:
         past = bool(job.options.get("commit", {}).get("past_results"))
         plan = _preview(job, text, keep_status=past)
         ImportJob.objects.filter(pk=job.pk).update(step="writing")
-        plan = importers.import_commit(
+        plan = import_commit(
             text=text,
             date_format=job.date_format,
             user=job.confirmed_by,
@@ -241,7 +243,7 @@ def import_job_run(*, job_id: int) -> str:
     except IntegrityError:
         _fail(job, RACE)
         raise
-    except importers.ImportFileError as error:
+    except ImportFileError as error:
         _fail(job, str(error))
         raise
     except Exception as error:

@@ -23,7 +23,17 @@ from scans.interpretation import record_version
 from scans.models import ImportJob, ImportStage
 
 from . import exporters, fhir, import_jobs
-from .csv_import import reading as importers
+from .csv_import.columns import (
+    COLUMNS,
+    DATE_FORMATS,
+    MANUFACTURER_ALIASES,
+    REQUIRED_COLUMNS,
+    SITE_ALIASES,
+    ImportFileError,
+    template_csv,
+)
+from .csv_import.plan import Counts
+from .csv_import.reading import decode, parse_file
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # The upload's request checks the header and this many lines; a worker checks every row.
@@ -73,8 +83,8 @@ class ImportUploadForm(forms.Form):
                 code="too_large",
             )
         try:
-            self.text = importers.decode(upload.read())
-        except importers.ImportFileError as error:
+            self.text = decode(upload.read())
+        except ImportFileError as error:
             raise ValidationError(str(error), code="unreadable") from None
         return upload
 
@@ -84,8 +94,8 @@ class ImportUploadForm(forms.Form):
         # the request reads only the file's first lines, the dry run in a worker reads the rest.
         if hasattr(self, "text") and cleaned.get("date_format"):
             try:
-                importers.parse_file(_head(self.text), date_format=cleaned["date_format"])
-            except importers.ImportFileError as error:
+                parse_file(_head(self.text), date_format=cleaned["date_format"])
+            except ImportFileError as error:
                 self.add_error("file", ValidationError(str(error), code="unreadable"))
         return cleaned
 
@@ -158,17 +168,17 @@ def import_upload(request):
     context = {
         "form": form,
         "max_bytes": max_upload_bytes(),
-        "columns": importers.COLUMNS,
-        "required": importers.REQUIRED_COLUMNS,
-        "site_aliases": importers.SITE_ALIASES,
-        "manufacturer_aliases": importers.MANUFACTURER_ALIASES,
+        "columns": COLUMNS,
+        "required": REQUIRED_COLUMNS,
+        "site_aliases": SITE_ALIASES,
+        "manufacturer_aliases": MANUFACTURER_ALIASES,
     }
     return render(request, "exchange/import_upload.html", context)
 
 
 @clinician_required
 def import_template(request):
-    return _csv_response(importers.template_csv(), "osteoclinic-scan-import-template.csv")
+    return _csv_response(template_csv(), "osteoclinic-scan-import-template.csv")
 
 
 @clinician_required
@@ -180,7 +190,7 @@ def import_job(request, pk):
 def _job_page(request, job: ImportJob, results_form: ImportResultsForm):
     context = {
         "job": job,
-        "date_format_label": importers.DATE_FORMATS.get(job.date_format, job.date_format),
+        "date_format_label": DATE_FORMATS.get(job.date_format, job.date_format),
         "failure": job.error if job.stage == ImportStage.FAILED else import_jobs.task_failure(job),
         "results_form": results_form,
         "past_results": import_jobs.past_results(job),
@@ -189,7 +199,7 @@ def _job_page(request, job: ImportJob, results_form: ImportResultsForm):
         "ticked": _ticked(request) if request.method == "POST" else set(),
     }
     if job.counts is not None:
-        context["counts"] = importers.Counts(**job.counts)
+        context["counts"] = Counts(**job.counts)
         context["problems"] = import_jobs.problems_of(job)
         context["problems_hidden"] = max(0, job.problems_total - len(job.problems))
     if context["failure"]:

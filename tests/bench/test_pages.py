@@ -382,12 +382,12 @@ def import_csv(rows: int = IMPORT_ROWS) -> str:
 
 @pytest.mark.django_db
 def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
-    if importlib.util.find_spec("exchange.csv_import.reading") is None:
+    if importlib.util.find_spec("exchange.csv_import.writing") is None:
         results.notes.append(
-            "CSV import: skipped, `exchange/csv_import/reading.py` is not there yet."
+            "CSV import: skipped, `exchange/csv_import/writing.py` is not there yet."
         )
         return
-    importers = importlib.import_module("exchange.csv_import.reading")
+    importers = importlib.import_module("exchange.csv_import.writing")
     assert Device.objects.filter(serial=IMPORT_SERIAL).exists()
     text = import_csv()
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from exchange.csv_import.reading import import_commit
+from exchange.csv_import.writing import import_commit
 from patients.models import Patient
 from scans.models import Device, DexaScan, SiteMeasurement
 from tests.exchange.test_import_status import CSV

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.csv_import.reading import ImportFileError, decode, parse_file
+from exchange.csv_import.columns import ImportFileError
+from exchange.csv_import.reading import decode, parse_file
 
 TODAY = datetime.date(2025, 6, 1)
 HEADER = "mrn,scan_date,manufacturer,device_serial,site,side,bmd,t_score,z_score"

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from exchange.csv_import.reading import ImportFileError, import_commit
+from exchange.csv_import.columns import ImportFileError
+from exchange.csv_import.writing import import_commit
 from scans.models import DexaScan, PatientStatus, SiteMeasurement
 from tests.exchange.test_import_pages import NEW_ROW, confirm, csv_text, job_url, preview
 

@@ -8,7 +8,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from exchange.csv_import import reading as importers
+from exchange.csv_import.columns import COLUMNS
+from exchange.csv_import.writing import import_commit, import_preview
 from scans.models import DexaScan, SiteMeasurement, VertebraMeasurement
 from tests.exchange.test_import_pages import confirm, job_url, preview
 from tests.scans.test_scan_plausibility_pages import released, spine
@@ -18,10 +19,10 @@ from tests.tasks import run_tasks
 def csv_text(*rows: dict) -> str:
     """A file in the import's own columns, as the template and the exports write them."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=importers.COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({name: row.get(name, "") for name in importers.COLUMNS})
+        writer.writerow({name: row.get(name, "") for name in COLUMNS})
     return out.getvalue()
 
 
@@ -42,7 +43,7 @@ def spine_row(bmd, t_score, **more):
 
 
 def flagged_rows(*rows) -> dict[int, list[str]]:
-    plan = importers.import_preview(text=csv_text(*rows), date_format="iso")
+    plan = import_preview(text=csv_text(*rows), date_format="iso")
     return {row.number: row.warnings for row in plan.flagged}
 
 
@@ -83,10 +84,10 @@ def test_an_earlier_row_of_a_file_of_past_results_counts_as_the_previous_scan(pa
     earlier = spine_row("1.000", "0.0", scan_date="2024-01-01", status="released")
     later = spine_row("0.850", "-1.5", status="released")
     text = csv_text(earlier, later)
-    kept = importers.import_preview(text=text, date_format="iso", keep_status=True)
+    kept = import_preview(text=text, date_format="iso", keep_status=True)
     assert [row.number for row in kept.flagged] == [3]
     # As new results (drafts), neither is a released previous scan.
-    assert importers.import_preview(text=text, date_format="iso").flagged == []
+    assert import_preview(text=text, date_format="iso").flagged == []
 
 
 def test_a_flagged_row_is_imported_only_when_ticked(client, alice, paula, hologic):
@@ -135,7 +136,7 @@ def test_vertebra_rows_import_with_bmc_and_area(paula, hologic):
         {**ROW, "site": "L1", "bmd": "0,801", "t_score": "−1.2", "bmc": "11.92", "area": "14.88"},
         {**ROW, "site": "l3", "bmd": "0.688", "t_score": "-2.5"},
     ]
-    importers.import_commit(text=csv_text(*rows), date_format="iso")
+    import_commit(text=csv_text(*rows), date_format="iso")
     scan = DexaScan.objects.get()
     assert [(v.level, str(v.bmd), str(v.t_score)) for v in scan.vertebrae.all()] == [
         (1, "0.801", "-1.2"),
@@ -143,11 +144,11 @@ def test_vertebra_rows_import_with_bmc_and_area(paula, hologic):
     ]
     assert str(scan.measurements.get().area) == "61.58"
     # Imported again: unchanged, nothing doubled.
-    plan = importers.import_commit(text=csv_text(*rows), date_format="iso")
+    plan = import_commit(text=csv_text(*rows), date_format="iso")
     assert plan.counts.unchanged == 3 and VertebraMeasurement.objects.count() == 2
 
 
 def test_a_vertebra_row_with_a_side_is_refused(paula, hologic):
     row = {**ROW, "site": "L2", "side": "left", "bmd": "0.795", "t_score": "-1.3"}
-    plan = importers.import_preview(text=csv_text(row), date_format="iso")
+    plan = import_preview(text=csv_text(row), date_format="iso")
     assert plan.rows[0].errors == [("side", "a single vertebra (L2) has no side — leave it empty.")]

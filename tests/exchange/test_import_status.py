@@ -1,6 +1,6 @@
 """After an import, each affected patient's stored reading is rebuilt in bulk."""
 
-from exchange.csv_import.reading import import_commit
+from exchange.csv_import.writing import import_commit
 from patients.models import Patient
 from scans.models import DexaScan, PatientStatus
 from scans.services import status_refresh, status_refresh_many

@@ -5,7 +5,8 @@ import io
 
 from openpyxl import Workbook
 
-from exchange.csv_import.reading import ImportFileError, decode
+from exchange.csv_import.columns import ImportFileError
+from exchange.csv_import.reading import decode
 from scans.models import SiteMeasurement
 from tests.exchange.test_import_pages import confirm, preview
 

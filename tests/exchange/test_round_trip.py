@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from exchange.csv_import import reading as importers
+from exchange.csv_import.writing import import_commit
 from patients.access import CLINICIANS
 from patients.models import Patient
 from scans.interpretation import load_record
@@ -104,7 +104,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_record(
     assert not Patient.objects.exists()
     carol = make_user("carol", CLINICIANS)
 
-    plan = importers.import_commit(
+    plan = import_commit(
         text=exported, date_format="iso", user=carol, source="export.csv", past_results=True
     )
     counts = plan.counts
@@ -127,9 +127,9 @@ def test_a_file_of_new_results_is_imported_as_drafts_whatever_its_status_column(
         "mrn,scan_date,manufacturer,device_serial,site,side,bmd,t_score,status\n"
         "MRN-NEW,2024-01-02,Hologic,HZ-1,lumbar_spine,,0.812,-2.7,released\n"
     )
-    importers.import_commit(text=text, date_format="iso")
+    import_commit(text=text, date_format="iso")
     assert DexaScan.objects.get().status == "draft"
-    importers.import_commit(
+    import_commit(
         text=text.replace("2024-01-02", "2024-02-02"),
         date_format="iso",
         user=carol,

@@ -10,7 +10,8 @@ from django.urls import reverse
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from exchange.csv_import.reading import COLUMNS, sniff_delimiter
+from exchange.csv_import.columns import COLUMNS
+from exchange.csv_import.reading import sniff_delimiter
 from patients.models import Patient
 from scans.models import (
     BMD_MAX,

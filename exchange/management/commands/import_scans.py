@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from tqdm import tqdm
 
-from exchange.csv_import import reading as importers
+from exchange.csv_import.columns import DATE_FORMATS, ImportFileError
+from exchange.csv_import.plan import ImportPlan, rejects_csv
+from exchange.csv_import.reading import decode
+from exchange.csv_import.writing import import_commit, import_preview
 from patients.access import is_clinician
 
 
@@ -21,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="The CSV file (UTF-8, comma or semicolon).")
         parser.add_argument(
             "--date-format",
-            choices=sorted(importers.DATE_FORMATS),
+            choices=sorted(DATE_FORMATS),
             default="iso",
             help="iso: YYYY-MM-DD (default); dmy: DD/MM/YYYY.",
         )
@@ -55,9 +58,9 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("--checked-rows takes row numbers: 3,5,12.") from None
         try:
-            text = importers.decode(path.read_bytes())
+            text = decode(path.read_bytes())
             if commit:
-                plan = importers.import_commit(
+                plan = import_commit(
                     text=text,
                     date_format=date_format,
                     source=path.name,
@@ -67,7 +70,7 @@ class Command(BaseCommand):
                     past_results=decider is not None,
                 )
             else:
-                plan = importers.import_preview(
+                plan = import_preview(
                     text=text,
                     date_format=date_format,
                     keep_status=decider is not None,
@@ -75,7 +78,7 @@ class Command(BaseCommand):
                 )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        except importers.ImportFileError as error:
+        except ImportFileError as error:
             raise CommandError(str(error)) from None
         except IntegrityError:
             raise CommandError(
@@ -83,7 +86,7 @@ class Command(BaseCommand):
             ) from None
         self.report(plan, committed=commit, past=decider is not None)
         if rejects:
-            Path(rejects).write_text(importers.rejects_csv(plan), encoding="utf-8")
+            Path(rejects).write_text(rejects_csv(plan), encoding="utf-8")
             self.stdout.write(f"Rejected rows written to {rejects}.")
 
     def clinician(self, username: str):
@@ -111,7 +114,7 @@ class Command(BaseCommand):
         if done >= total:
             bar.close()
 
-    def report(self, plan: importers.ImportPlan, *, committed: bool, past: bool = False) -> None:
+    def report(self, plan: ImportPlan, *, committed: bool, past: bool = False) -> None:
         counts = plan.counts
         verb = "Imported" if committed else "Dry run — would import"
         self.stdout.write(

@@ -89,6 +89,9 @@ def test_the_caregiver_signs_up_from_the_link_and_sees_the_patients_result(
     home = client.get(reverse("portal:home"))
     assert home.status_code == 200
     assert b"You are helping <strong>Paula Fischer</strong>" in home.content
+    # The page is about Paula, and greets nobody by her name.
+    assert "Paula’s bone health" in home.content.decode()
+    assert b"Hello, Paula" not in home.content
     assert "lower than normal" in home.content.decode()
     # The link worked once.
     assert client.get(path).status_code == 410

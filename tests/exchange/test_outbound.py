@@ -9,6 +9,7 @@ from django.urls import reverse
 from exchange.hl7v2 import parse as parse_hl7
 from exchange.hl7v2 import read_result
 from outbox.models import Message, Status
+from patients.models import NotificationPreferences
 from scans.models import SiteMeasurement
 from scans.services import scan_review
 from tests.exchange.listening import free_port
@@ -29,6 +30,8 @@ def sending(settings):
 
 @pytest.fixture
 def draft(paula_scan):
+    # Paula takes no "new result" email, so the outbox holds the HL7 message alone.
+    NotificationPreferences.objects.create(patient=paula_scan.patient, result_released=False)
     SiteMeasurement.objects.create(
         scan=paula_scan, site="femoral_neck", side="left", bmd="0.650", t_score="-1.7"
     )
@@ -38,7 +41,7 @@ def draft(paula_scan):
 def test_nothing_is_sent_unless_the_clinic_turns_it_on(settings, draft, alice):
     settings.HL7_OUTBOUND_ENDPOINT = ""
     scan_review(scan=draft, user=alice, release=True)
-    assert not Message.objects.exists()
+    assert not Message.objects.filter(kind="hl7").exists()
 
 
 def test_a_release_sends_the_site_values_and_the_reading_once(sending, draft, alice):

@@ -43,19 +43,26 @@ demo: port-free $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The clinic sizes the benchmark measures, one after the other (README: how long each takes);
+# both, for the growth from one to the other: make bench BENCH_SIZES="10000 100000".
+BENCH_SIZES ?= 10000
+BENCH_PYTEST = -m pytest tests/bench -p no:randomly -p no:playwright -s -q --override-ini addopts=
+
 bench: $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet -r requirements-bench.txt
-	@echo "== Page benchmark on SQLite (its own temporary database file)"
-	DATABASE_URL= $(PY) -m pytest tests/bench -p no:randomly -p no:playwright -s -q \
-	  --override-ini addopts= $(PYTEST_ARGS)
+	@for size in $(BENCH_SIZES); do \
+	  echo "== Page benchmark on SQLite, $$size patients (its own temporary database file)"; \
+	  BENCH_PATIENTS=$$size DATABASE_URL= $(PY) $(BENCH_PYTEST) $(PYTEST_ARGS) || exit 1; \
+	done
 	@PG_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"; \
 	if $(PY) -c 'import sys; from tests.bench.loadtest import reachable; \
 	    sys.exit(0 if reachable(sys.argv[1]) else 1)' "$$PG_URL"; then \
-	  echo "== Page benchmark on PostgreSQL (its own database)" && \
-	  DATABASE_URL="$$PG_URL" $(PY) -m pytest tests/bench -p no:randomly -p no:playwright -s -q \
-	    --override-ini addopts= $(PYTEST_ARGS) && \
-	  echo "== Load test: gunicorn and locust on 127.0.0.1, PostgreSQL" && \
-	  DATABASE_URL="$$PG_URL" $(PY) -m tests.bench.loadtest; \
+	  for size in $(BENCH_SIZES); do \
+	    echo "== Page benchmark on PostgreSQL, $$size patients (its own database)" && \
+	    BENCH_PATIENTS=$$size DATABASE_URL="$$PG_URL" $(PY) $(BENCH_PYTEST) $(PYTEST_ARGS) && \
+	    echo "== Load test, $$size patients: gunicorn and locust on 127.0.0.1, PostgreSQL" && \
+	    BENCH_PATIENTS=$$size DATABASE_URL="$$PG_URL" $(PY) -m tests.bench.loadtest || exit 1; \
+	  done; \
 	else \
 	  echo "No PostgreSQL at $$PG_URL: its page benchmark and the load test are skipped."; \
 	fi

@@ -13,14 +13,14 @@ the record.
 
 import datetime
 import functools
-import hashlib
 import json
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
+from osteoclinic import fragments
 from patients import epochs
 from patients.models import DatePrecision, Fracture, Patient
 from scans.interpretation import ScanReading, SiteChange, load_scan_readings
@@ -409,24 +409,24 @@ def _bundle_id(patient: Patient, now: datetime.datetime) -> str:
 
 # The time the cached text of a Bundle is made with, replaced by each export's own.
 _STAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-CACHE_SECONDS = 24 * 60 * 60
 
 
-def bundle_text(patient: Patient, *, version: tuple, now: datetime.datetime | None = None) -> str:
+def bundle_text(
+    patient: Patient, *, version: Callable[[], tuple], now: datetime.datetime | None = None
+) -> str:
     """patient_bundle() as indented JSON (people read a download too), built once per
-    `version` of the patient's record (record_version with whole=True) and kept in the cache.
+    `version()` of the patient's record (record_version with whole=True) and kept in the cache
+    (osteoclinic.fragments.cached: with the page parts' cache off, built on every export).
 
     Two exports of an unchanged record differ only in the Bundle's id and time, which come
     before its entries: the first occurrence of each in the cached text is the Bundle's own.
     """
     now = now or timezone.now()
-    marks = (settings.CODE_VERSION, settings.FHIR_MRN_SYSTEM, patient.pk, version)
-    marks += epochs.of_patient(patient.pk)
-    key = "fhir:" + hashlib.sha256(repr(marks).encode()).hexdigest()
-    text = cache.get(key)
-    if text is None:
-        text = json.dumps(patient_bundle(patient, now=_STAMP), ensure_ascii=False, indent=2)
-        cache.set(key, text, CACHE_SECONDS)
+    text = fragments.cached(
+        "fhir",
+        lambda: (settings.FHIR_MRN_SYSTEM, patient.pk, version(), *epochs.of_patient(patient.pk)),
+        lambda: json.dumps(patient_bundle(patient, now=_STAMP), ensure_ascii=False, indent=2),
+    )
     for name, made, now_value in (
         ("id", _bundle_id(patient, _STAMP), _bundle_id(patient, now)),
         ("timestamp", _STAMP.isoformat(), now.isoformat()),

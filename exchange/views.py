@@ -288,7 +288,7 @@ def export_patient_csv(request, pk):
 @clinician_required
 def export_fhir(request, pk):
     patient = patient_for_request(request, pk)
-    body = fhir.bundle_text(patient, version=record_version(patient, whole=True))
+    body = fhir.bundle_text(patient, version=lambda: record_version(patient, whole=True))
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_safe_stem(patient.mrn)}-fhir.json"'
     response["Cache-Control"] = "no-store"

@@ -1,11 +1,9 @@
 """Clinician pages of the fracture liaison service: episodes, their steps and the KPI page."""
 
 import datetime
-import hashlib
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 
+from osteoclinic import fragments
 from patients.access import clinician_required, patient_for_request
 from patients.audit import records_access
 from patients.forms import EnteredInErrorForm
@@ -23,8 +22,6 @@ from . import charts, kpis, report, services
 from .forms import STEPS, EpisodeOpenForm, PeriodForm, eligible_fractures
 from .models import Episode, step_state
 from .steps import due_steps
-
-PART_SECONDS = 24 * 60 * 60
 
 
 def _posted(request):
@@ -168,15 +165,15 @@ def _report_part(first, last, today, query) -> str:
     Keyed by the clinic's counter and the newest history of episodes and fractures (see
     report.kpi_version), the day (what is due moves on), the window and the code's version.
     """
-    marks = (settings.CODE_VERSION, settings.FLS_ASSESSMENT_WINDOW, first, last, today, query)
-    key = "fls-kpis:" + hashlib.sha256(repr((*marks, report.kpi_version())).encode()).hexdigest()
-    html = cache.get(key)
-    if html is None:
+
+    def build() -> str:
         built = report.report_build(first=first, last=last, today=today)
         runs = [{"result": result, "points": built.run(result.number)} for result in built.results]
         context = {"report": built, "runs": runs, "query": query}
-        html = render_to_string("liaison/_kpi_report.html", context)
-        cache.set(key, html, PART_SECONDS)
+        return render_to_string("liaison/_kpi_report.html", context)
+
+    marks = (settings.FLS_ASSESSMENT_WINDOW, first, last, today, query)
+    html = fragments.cached("fls-kpis", lambda: (*marks, report.kpi_version()), build)
     return mark_safe(html)  # noqa: S308 - rendered by our template, which escapes all data
 
 

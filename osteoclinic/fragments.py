@@ -8,10 +8,15 @@ old ones).
 
 The version is read before the records: a change committed in between leaves newer content
 under the older key, never older content under the newer one.
+
+Every version-keyed cache of the site goes through `cached`, so settings.PAGE_PARTS_CACHE turns
+them all off in one place: each page is then built on the plain path, without reading any
+version, and shows the same content.
 """
 
 import functools
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,22 +40,39 @@ BREAK = "<!--break-->"
 TIMEOUT = 24 * 60 * 60
 
 
-def part(request, template: str, *, key: tuple, context, query_string: bool = False) -> SafeString:
-    """`template` rendered with `context()`, or the copy cached under `key` if there is one.
+def cached(kind: str, marks: Callable[[], tuple], build: Callable[[], str]) -> str:
+    """`build()`, kept in the cache under `marks()` and the code's version.
+
+    With settings.PAGE_PARTS_CACHE off, `build()` alone: neither the marks nor the cache are
+    read (the plain path).
+    """
+    if not settings.PAGE_PARTS_CACHE:
+        return build()
+    name = f"{kind}:" + hashlib.sha256(repr((settings.CODE_VERSION, *marks())).encode()).hexdigest()
+    text = cache.get(name)
+    if text is None:
+        text = build()
+        cache.set(name, text, TIMEOUT)
+    return text
+
+
+def part(
+    request, template: str, *, key: Callable[[], tuple], context, query_string: bool = False
+) -> SafeString:
+    """`template` rendered with `context()`, or the copy cached under `key()` if there is one.
 
     A part is rendered without the request, so nothing of the user who happens to fill the
     cache (their name, role, permissions, messages) can end up in it; `query_string` lets
     tags such as {% querystring %} read it, for a key that holds the query string.
     """
-    marks = (settings.CODE_VERSION, settings.TIME_ZONE, template, *key)
-    name = "part:" + hashlib.sha256(repr(marks).encode()).hexdigest()
-    html = cache.get(name)
-    if html is None:
+
+    def render() -> str:
         values = Context({**context(), "csrf_token": mark_safe(CSRF_MARK)})
         if query_string:
             values.request = _QueryOnly(request.GET)
-        html = get_template(template).template.render(values)
-        cache.set(name, html, TIMEOUT)
+        return get_template(template).template.render(values)
+
+    html = cached("part", lambda: (settings.TIME_ZONE, template, *key()), render)
     if CSRF_MARK in html:
         html = html.replace(CSRF_MARK, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, which escape all data

@@ -51,12 +51,15 @@ def _released(patient) -> dict:
 def home(request, patient):
     # What the released record shows is cached under the record's version; the education
     # pages (their "new" marks change as they are read) are read on every request.
-    key = ("portal", patient.pk, datetime.date.today(), scan_intervals())
-    key += epochs.of_patient(patient.pk)
+    today = datetime.date.today()
     reading, records, upcoming = fragments.parts(
         request,
         "osteoclinic/_portal_reading.html",
-        key=(*key, record_version(patient, whole=True)),
+        key=lambda: (
+            ("portal", patient.pk, today, scan_intervals())
+            + epochs.of_patient(patient.pk)
+            + (record_version(patient, whole=True),)
+        ),
         context=lambda: _reading_context(patient),
     )
     context = {

@@ -30,17 +30,21 @@ def page_context(request, patient: Patient) -> dict:
     """The record page: its reading and education panel as parts cached under the versions of
     the records they show (the reading also under the settings it reads); the portal card and
     the symptom reports read on every request."""
-    key = ("record", patient.pk, datetime.date.today(), epochs.of_patient(patient.pk))
+    today = datetime.date.today()
+
+    def key(*version) -> tuple:
+        return ("record", patient.pk, today, epochs.of_patient(patient.pk), *version)
+
     reading = fragments.part(
         request,
         "osteoclinic/_patient_record.html",
-        key=(*key, scan_intervals(), record_version(patient, whole=True)),
+        key=lambda: key(scan_intervals(), record_version(patient, whole=True)),
         context=lambda: reading_context(patient),
     )
     education = fragments.part(
         request,
         "education/_record_panel.html",
-        key=(*key, panel_version(patient)),
+        key=lambda: key(panel_version(patient)),
         context=lambda: {"patient": patient, **record_panel_context(patient)},
     )
     return {

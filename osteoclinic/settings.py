@@ -238,6 +238,10 @@ OUTBOX_SENDERS = {"hl7": "outbox.mllp.send_mllp"}
 # Called with `scan=` in the transaction that releases a scan.
 SCAN_RELEASE_HOOKS = ["exchange.outbound.outbound_enqueue"]
 
+# Page parts, exports and the KPI report kept rendered under the version of the records they show
+# (osteoclinic/fragments.py). Off, every page is built on the plain path and shows the same.
+PAGE_PARTS_CACHE = env_bool("PAGE_PARTS_CACHE", True)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

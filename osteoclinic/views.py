@@ -26,7 +26,7 @@ def home(request):
         part = fragments.part(
             request,
             "osteoclinic/_worklist.html",
-            key=("worklist", today, fragments.clinic_version()),
+            key=lambda: ("worklist", today, fragments.clinic_version()),
             context=lambda: {"sections": worklist.build(today)},
         )
         # Outside the cached part: it changes with the workers, not with the records.
@@ -64,7 +64,7 @@ def patient_list(request):
     part = fragments.part(
         request,
         "osteoclinic/_patient_list.html",
-        key=("patients", today, fragments.clinic_version(), sorted(request.GET.lists())),
+        key=lambda: ("patients", today, fragments.clinic_version(), sorted(request.GET.lists())),
         context=context,
         query_string=True,
     )

@@ -96,7 +96,8 @@ def results(django_db_setup):
     from django.conf import settings
 
     clinic = django_db_setup
-    title = "Pages on SQLite" if clinic.vendor == "sqlite" else "Pages on PostgreSQL"
+    database = "SQLite" if clinic.vendor == "sqlite" else "PostgreSQL"
+    title = f"Pages on {database}, {clinic.patients:,} patients"
     body = "\n".join(
         [
             report.machine(clinic.database),
@@ -119,13 +120,18 @@ def results(django_db_setup):
             "both ratios are shown.",
             "- Django test client in-process, `time.perf_counter` around each request after "
             "two warm-up requests; queries counted on one more request. p95 is nearest-rank.",
-            "- The worklist, the patient list, the record page and the portal home keep their "
-            "parts rendered in the cache under the version of the records they show "
-            "(`osteoclinic/fragments.py`): a repeat view is judged against the target, and the "
-            "same page right after a change, when its parts are rendered again, is shown "
-            "beside it.",
+            "- The worklist, the patient list, the record page, the portal home, the FHIR "
+            "export and the KPI page keep their parts rendered in the cache under the version "
+            "of the records they show (`osteoclinic/fragments.py`). Each is measured on the "
+            "plain path (`PAGE_PARTS_CACHE` off: nothing of the page cached, charts apart, "
+            "which are separate requests), on a repeat view served from the cache, and right "
+            "after a change, when its parts are rendered again.",
             "",
             report.table(collected.rows, collected.floors),
+            "",
+            "Each page on the plain path beside its repeat view with the cache:",
+            "",
+            report.paired(collected.rows),
             "",
             *(f"- {note}" for note in collected.notes),
             "- Generated records have no history rows and no education pages (bulk_create); "
@@ -134,3 +140,15 @@ def results(django_db_setup):
     )
     report.replace_section(title, body)
     print(f"\n## {title}\n\n{body}\n\nWritten to {report.RESULTS}")
+    sizes = report.save_size(clinic.vendor, clinic.patients, collected.rows, collected.floors)
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        growth = (
+            f"Medians on {database} at {large:,} patients ({sizes[large]['date']}) against "
+            f"{small:,} ({sizes[small]['date']}), the same machine. Targets: a page about one "
+            "patient ≤ 1.2×, a list or the worklist ≤ 1.5× (plain path rows are the ones the "
+            "targets are about).\n\n" + report.growth(sizes[small], sizes[large])
+        )
+        title = f"Growth on {database} from {small:,} to {large:,} patients"
+        report.replace_section(title, growth)
+        print(f"\n## {title}\n\n{growth}")

@@ -301,7 +301,7 @@ def write_results(summary: Path, prepared: dict, context: dict, log: Path) -> No
             f"| {name} | {row['requests']:,} | {row['failures']} | {row['median']} "
             f"| {row['p95']} | {row['max']:.0f} | {row['rps']:.1f} |"
         )
-    report.replace_section(TITLE, "\n".join(lines))
+    report.replace_section(f"{TITLE}, {PATIENTS:,} patients", "\n".join(lines))
     print("\n" + "\n".join(lines) + f"\n\nWritten to {report.RESULTS}")
 
 

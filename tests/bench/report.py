@@ -1,10 +1,13 @@
 """Timings, their summary (median, 95th percentile, ratio to the floor) and results.md.
 
-results.md holds one section per run kind ("Pages on SQLite", "Pages on PostgreSQL", "Load
-test"); a new run replaces its own section and leaves the others as they were.
+results.md holds one section per run kind and clinic size ("Pages on SQLite, 10,000 patients",
+"Load test", …) and, once a database has been measured at two sizes, the growth between them;
+a new run replaces its own sections and leaves the others as they were. Each size's medians are
+kept beside it (sizes-<database>.json, not in git) for the growth table.
 """
 
 import datetime
+import json
 import math
 import os
 import platform
@@ -18,8 +21,9 @@ RESULTS = Path(__file__).with_name("results.md")
 PREAMBLE = """# OsteoClinic benchmark results
 
 Written by `make bench` (tests/bench/): the page benchmark on SQLite and on PostgreSQL, each on
-its own database holding a generated clinic, then a load test of gunicorn on PostgreSQL. Each
-section is replaced by the next run of its kind. Targets are marks, not assertions.
+its own database holding a generated clinic of each size measured, then a load test of gunicorn
+on PostgreSQL. Each section is replaced by the next run of its kind and size. Targets are marks,
+not assertions.
 """
 
 
@@ -42,6 +46,10 @@ class Row:
     # name, the same page requested by a user of that role signed in (session and user loaded,
     # as every signed-in page must).
     floor: str = ""
+    # The same measurement at another clinic size: a name that holds no count of this clinic,
+    # and what the growth is judged as ("patient": ≤ 1.2×; "list": ≤ 1.5×; "" none).
+    key: str = ""
+    growth: str = ""
 
     @property
     def median(self) -> float:
@@ -96,6 +104,75 @@ def table(rows: list[Row], floors: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+GROWTH_LIMITS = {"patient": 1.2, "list": 1.5}
+
+
+def paired(rows: list[Row]) -> str:
+    """Each page on the plain path (nothing cached) beside its view with the cache."""
+    lines = [
+        "| page | plain median ms | plain p95 ms | plain queries | cached median ms "
+        "| cached p95 ms | cached queries |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_key = {row.key: row for row in rows if row.key}
+    for key, plain in by_key.items():
+        if not key.endswith(PLAIN):
+            continue
+        cached = by_key.get(key.removesuffix(PLAIN))
+        values = [_ms(cached.median), _ms(cached.p95), str(cached.queries)] if cached else ["—"] * 3
+        lines.append(
+            f"| {key.removesuffix(PLAIN)} | {_ms(plain.median)} | {_ms(plain.p95)} "
+            f"| {plain.queries} | " + " | ".join(values) + " |"
+        )
+    return "\n".join(lines)
+
+
+PLAIN = ", plain path"
+
+
+def sizes_file(vendor: str) -> Path:
+    return RESULTS.with_name(f"sizes-{vendor}.json")
+
+
+def save_size(vendor: str, patients: int, rows: list[Row], floors: dict[str, float]) -> dict:
+    """Keep this run's medians under its clinic size; every size kept so far, by size."""
+    path = sizes_file(vendor)
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    kept[str(patients)] = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "floors": floors,
+        "rows": {
+            row.key: {"median": row.median, "p95": row.p95, "growth": row.growth}
+            for row in rows
+            if row.key
+        },
+    }
+    path.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    return {int(size): run for size, run in kept.items()}
+
+
+def growth(small: dict, large: dict) -> str:
+    """Each measurement's median at the smaller and the larger clinic, and their ratio."""
+    lines = [
+        "| what | median ms, smaller | median ms, larger | growth | p95 / median, larger "
+        "| target | result |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for key, before in small["rows"].items():
+        after = large["rows"].get(key)
+        if after is None:
+            continue
+        ratio = after["median"] / before["median"]
+        limit = GROWTH_LIMITS.get(after["growth"])
+        target = f"≤ {limit}×" if limit else ""
+        mark = "" if limit is None else ("pass" if ratio <= limit else "**FAIL**")
+        lines.append(
+            f"| {key} | {_ms(before['median'])} | {_ms(after['median'])} | {ratio:.2f}× "
+            f"| {after['p95'] / after['median']:.2f} | {target} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
 def machine(database: str) -> str:
     """Where and when: platform, CPUs, Python, Django, database, date, and how busy it was."""
     # Other work on the machine slows every number alike; the run itself counts about 1.
@@ -112,8 +189,17 @@ def machine(database: str) -> str:
 SECTION_ORDER = (
     "Pages on SQLite",
     "Pages on PostgreSQL",
+    "Growth",
     "Load test on PostgreSQL (gunicorn + locust)",
 )
+
+
+def _order(name: str) -> tuple[int, str]:
+    """Sections by kind (SECTION_ORDER's prefixes), then by name."""
+    for index, prefix in enumerate(SECTION_ORDER):
+        if name.startswith(prefix):
+            return index, name
+    return len(SECTION_ORDER), name
 
 
 def replace_section(title: str, body: str, path: Path = RESULTS) -> None:
@@ -121,10 +207,7 @@ def replace_section(title: str, body: str, path: Path = RESULTS) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else PREAMBLE
     preamble, sections = _split(text)
     sections[title] = body.strip() + "\n"
-    order = sorted(
-        sections,
-        key=lambda name: SECTION_ORDER.index(name) if name in SECTION_ORDER else len(SECTION_ORDER),
-    )
+    order = sorted(sections, key=_order)
     parts = [preamble.rstrip() + "\n"]
     parts += [f"\n## {name}\n\n{sections[name]}" for name in order]
     path.write_text("".join(parts), encoding="utf-8")

@@ -23,7 +23,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -36,7 +36,7 @@ from scans.rules.basics import Site
 from scans.rules.references import reference_t_score
 from scans.views import chart_inputs_for
 
-from .report import Row
+from .report import PLAIN, Row
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 COLD_REPEAT = max(5, REPEAT // 2)
@@ -123,6 +123,22 @@ def query_count(client, path: str, *, before=None) -> int:
     return len(context.captured_queries)
 
 
+def plain_path(
+    results, client, name: str, path: str, *, key: str, floor: str, growth: str, light: str = ""
+) -> None:
+    """The page with the page parts' cache off, built from the records on every request. Its
+    targets: a median ≤ 10× the signed-in floor, and the same cost in a clinic ten times larger
+    (`growth`); `light`, the same page about a patient with two scans, for the query count."""
+    row = Row(f"{name}, plain path (nothing cached)", [], target="ratio:10", floor=floor)
+    row.key, row.growth = key + PLAIN, growth
+    with override_settings(PAGE_PARTS_CACHE=False):
+        row.runs = timings(client, path)
+        row.queries = query_count(client, path)
+        if light:
+            row.queries, row.passed = same_queries(row.queries, query_count(client, light))
+    results.rows.append(row)
+
+
 def same_queries(heavy: int, light: int) -> tuple[str, bool]:
     """The query count, and whether it is the same for 2 scans as for the most scans."""
     return f"{heavy} ({light} with 2 scans)", heavy == light
@@ -143,7 +159,7 @@ def test_trivial_view_is_the_floor(results, subjects):
     row = Row(
         f"Sign-in page `{SIGN_IN}` (trivial view)", timings(anonymous, SIGN_IN, repeat=REPEAT * 2)
     )
-    row.queries = query_count(anonymous, SIGN_IN)
+    row.queries, row.key = query_count(anonymous, SIGN_IN), "Sign-in page (the floor)"
     results.floors[row.floor] = row.median
     results.rows.append(row)
     for role, user in ((CLINICIAN, subjects["alice"]), (PATIENT, subjects["heavy"].user)):
@@ -151,6 +167,7 @@ def test_trivial_view_is_the_floor(results, subjects):
         row = Row(f"Sign-in page signed in as a {role} (signed-in trivial view)", [], floor=role)
         row.runs = timings(client, SIGN_IN, repeat=REPEAT * 2)
         row.queries = query_count(client, SIGN_IN)
+        row.key = f"Sign-in page signed in as a {role} (the floor)"
         results.floors[role] = row.median
         results.rows.append(row)
 
@@ -169,7 +186,8 @@ def test_trivial_view_is_the_floor(results, subjects):
 )
 def test_clinician_lists(results, subjects, name, path):
     alice = client_for(subjects["alice"])
-    row = Row(name, timings(alice, path), target="ratio:3", floor=CLINICIAN)
+    plain_path(results, alice, name, path, key=name, floor=CLINICIAN, growth="list")
+    row = Row(name, timings(alice, path), target="ratio:3", floor=CLINICIAN, key=name)
     row.queries = query_count(alice, path)
     results.rows.append(row)
     after_change(results, alice, name, path, subjects["light"])
@@ -180,9 +198,12 @@ def touch(patient) -> None:
     PatientStatus.objects.filter(patient=patient).update(updated_at=timezone.now())
 
 
-def after_change(results, client, name: str, path: str, patient, floor: str = CLINICIAN) -> None:
+def after_change(
+    results, client, name: str, path: str, patient, floor: str = CLINICIAN, key: str = ""
+) -> None:
     """The same page right after a change, when its cached parts are rendered again."""
     row = Row(f"{name}, after a change (parts rendered again)", [], floor=floor)
+    row.key = f"{key or name}, after a change"
     row.runs = timings(client, path, repeat=COLD_REPEAT, before=lambda: touch(patient))
     row.queries = query_count(client, path, before=lambda: touch(patient))
     results.rows.append(row)
@@ -192,28 +213,34 @@ def after_change(results, client, name: str, path: str, patient, floor: str = CL
 def test_patient_record(results, subjects):
     alice = client_for(subjects["alice"])
     heavy, light = subjects["heavy"], subjects["light"]
-    path = f"/patients/{heavy.pk}/"
-    row = Row(f"Patient record `/patients/<pk>/`, {subjects['heavy_scans']} scans", [])
+    path, light_path = f"/patients/{heavy.pk}/", f"/patients/{light.pk}/"
+    key = "Patient record `/patients/<pk>/`"
+    name = f"{key}, {subjects['heavy_scans']} scans"
+    plain_path(
+        results, alice, name, path, key=key, floor=CLINICIAN, growth="patient", light=light_path
+    )
+    row = Row(name, [], key=key)
     row.runs = timings(alice, path)
     row.target, row.floor = "ratio:3", CLINICIAN
-    counts = query_count(alice, path), query_count(alice, f"/patients/{light.pk}/")
+    counts = query_count(alice, path), query_count(alice, light_path)
     row.queries, row.passed = same_queries(*counts)
     results.rows.append(row)
-    after_change(results, alice, row.name, path, heavy)
+    after_change(results, alice, row.name, path, heavy, key=key)
 
 
 @pytest.mark.django_db
 def test_portal_home(results, subjects):
     heavy, light = subjects["heavy"], subjects["light"]
     portal = client_for(heavy.user)
-    row = Row(
-        f"Portal home `/portal/`, {subjects['heavy_scans']} scans", timings(portal, "/portal/")
-    )
+    key = "Portal home `/portal/`"
+    name = f"{key}, {subjects['heavy_scans']} scans"
+    plain_path(results, portal, name, "/portal/", key=key, floor=PATIENT, growth="patient")
+    row = Row(name, timings(portal, "/portal/"), key=key)
     row.target, row.floor = "ratio:3", PATIENT
     counts = query_count(portal, "/portal/"), query_count(client_for(light.user), "/portal/")
     row.queries, row.passed = same_queries(*counts)
     results.rows.append(row)
-    after_change(results, portal, row.name, "/portal/", heavy, floor=PATIENT)
+    after_change(results, portal, row.name, "/portal/", heavy, floor=PATIENT, key=key)
 
 
 @pytest.mark.django_db
@@ -228,7 +255,8 @@ def test_charts_cold_and_warm(results, subjects, kind):
     def forget():
         cache.delete_many(list(keys.values()))
 
-    cold = Row(f"Chart `{kind}.svg` cold (not cached)", [], target="ms:80")
+    cold = Row(f"Chart `{kind}.svg` cold (not cached)", [], target="ms:80", growth="patient")
+    cold.key = cold.name
     cold.runs = timings(alice, path, repeat=COLD_REPEAT, before=forget)
     counts = (
         query_count(alice, path, before=forget),
@@ -236,7 +264,7 @@ def test_charts_cold_and_warm(results, subjects, kind):
     )
     cold.queries, cold.passed = same_queries(*counts)
     warm = Row(f"Chart `{kind}.svg` warm (cached)", timings(alice, path), target="ratio:1.5")
-    warm.floor = CLINICIAN
+    warm.floor, warm.key = CLINICIAN, warm.name
     counts = (
         query_count(alice, path),
         query_count(alice, f"/scans/patient/{light.pk}/chart/{kind}.svg"),
@@ -264,7 +292,10 @@ def test_fls_kpi_page(results, subjects):
     alice = client_for(subjects["alice"])
     path = "/liaison/kpis/" + _fls_period()
     episodes = Episode.objects.counted().count()
-    row = Row(f"FLS KPI page `/liaison/kpis/`, 24 months, {episodes:,} episodes", [])
+    key = "FLS KPI page `/liaison/kpis/`, 24 months"
+    name = f"{key}, {episodes:,} episodes"
+    plain_path(results, alice, name, path, key=key, floor=CLINICIAN, growth="")
+    row = Row(name, [], key=key)
     row.runs = timings(alice, path)
     row.target, row.floor = "ratio:3", CLINICIAN
     row.queries = query_count(alice, path)
@@ -323,7 +354,18 @@ def test_fhir_export(results, subjects):
     except NoReverseMatch:
         path = None
     if path is not None:
-        row = Row(f"FHIR export `{path.replace(str(heavy.pk), '<pk>')}`", timings(alice, path))
+        name = f"FHIR export `{path.replace(str(heavy.pk), '<pk>')}`"
+        plain_path(
+            results,
+            alice,
+            name,
+            path,
+            key=name,
+            floor=CLINICIAN,
+            growth="patient",
+            light=light_path,
+        )
+        row = Row(name, timings(alice, path), key=name)
         row.target, row.floor = "ratio:3", CLINICIAN
         counts = query_count(alice, path), query_count(alice, light_path)
     else:
@@ -429,6 +471,8 @@ def test_csv_import(results, subjects, django_capture_on_commit_callbacks):
             [commit + refresh],
             target="s:10",
             page=False,
+            key=f"CSV import of {IMPORT_ROWS:,} rows, commit + on-commit work",
+            growth="patient",
         ),
     ]
     results.notes.append(

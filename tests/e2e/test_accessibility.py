@@ -10,58 +10,21 @@ Only rules tagged WCAG 2.0/2.1/2.2 A or AA run: axe's "best-practice" rules (one
 page content inside landmarks, a level-one heading, …) are advice beyond WCAG 2.2 AA.
 """
 
-import datetime
-
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
-from django.apps import apps
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
 from education.models import EducationPage
 from osteoclinic import demo
-from patients.access import CLINICIANS, EDITORS
-from patients.models import Patient, SymptomReport
-from scans.models import FraxEntry
-from tests.access_table import ACCESS, FORBIDDEN, NOT_FOUND, OK, ROLES, checked_import_job
+from tests.access_table import ACCESS, FORBIDDEN, NOT_FOUND, OK, ROLES
+from tests.demo_clinic import demo_clinic, page_paths
 
 WIDTHS = (1366, 390)
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_AA}, "resultTypes": ["violations"]}
 SERIOUS = {"serious", "critical"}
 LEAKS = ("{#", "{%", "{{")
-# The education editors' permissions, as their migration grants them (a browser test starts
-# from empty tables).
-EDITOR_CODENAMES = ("add_educationpage", "change_educationpage", "view_educationpage")
-
-
-def demo_clinic() -> dict:
-    """The demo clinic, and the objects of Paula's that the access table's URLs point at."""
-    create_permissions(apps.get_app_config("education"), verbosity=0)
-    Group.objects.get_or_create(name=CLINICIANS)
-    editors, _ = Group.objects.get_or_create(name=EDITORS)
-    editors.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="education", codename__in=EDITOR_CODENAMES
-        )
-    )
-    demo.seed()
-    paula = Patient.objects.get(user__username="paula")
-    scan = paula.scans.order_by("-date").first()
-    return {
-        "paula": paula,
-        "pete": Patient.objects.get(user__username="pete"),
-        "scan": scan,
-        "device": scan.device,
-        "frax": FraxEntry.objects.create(
-            patient=paula, date=datetime.date(2026, 6, 16), major_osteoporotic="21.0", hip="3.4"
-        ),
-        "symptom_report": SymptomReport.objects.filter(patient=paula).first(),
-        "attachment": paula.education.order_by("pk").first(),
-        "import_job": checked_import_job(User.objects.get(username="alice")),
-    }
 
 
 def pages_of(role: str, urls: dict[str, str]) -> list[tuple[str, str]]:
@@ -116,10 +79,7 @@ def sign_in(context, base_url: str, username: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_every_page_of_every_role_is_usable_at_390_and_1366_px(live_server, browser):
     world = demo_clinic()
-    urls = {}
-    for name, row in sorted(ACCESS.items()):
-        if row.method == "get" and any(row.expected(role) == OK for role in ROLES):
-            urls[name] = reverse(name, kwargs=row.kwargs(world))
+    urls = page_paths(world)
     assert EducationPage.objects.exists() and world["attachment"] is not None
 
     problems, checked = [], 0

@@ -67,7 +67,7 @@ def test_the_cached_text_is_the_bundle_as_json_writes_it(record):
         datetime.datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=datetime.UTC),
         datetime.datetime(2026, 7, 8, 9, 10, 11, tzinfo=datetime.UTC),
     ):
-        text = fhir.bundle_text(record, version=version, now=now)
+        text = fhir.bundle_text(record, version=lambda: version, now=now)
         bundle = fhir.patient_bundle(record, now=now)
         assert text == json.dumps(bundle, ensure_ascii=False, indent=2)
 

@@ -197,7 +197,9 @@ class MeasurementForm(forms.ModelForm):
 
     class Meta:
         model = SiteMeasurement
-        fields = ["site", "side", "vertebrae", "bmd", "t_score", "z_score", "bmc", "area"]
+        # A tuple: an inline formset adds its foreign key to a list of fields in place, which
+        # would change this form (and the order of its hidden inputs) after the first request.
+        fields = ("site", "side", "vertebrae", "bmd", "t_score", "z_score", "bmc", "area")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

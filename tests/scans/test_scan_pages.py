@@ -265,3 +265,15 @@ def test_a_scan_entered_in_error_cannot_be_edited_or_released(client, alice, pau
     assert client.get(reverse("scans:scan_detail", args=[paula_scan.pk])).status_code == 200
     paula_scan.refresh_from_db()
     assert paula_scan.status == "draft"
+
+
+def test_the_scan_form_renders_its_sites_the_same_on_every_request():
+    """An inline formset adds its foreign key to the form's fields; building the form again
+    must not change what the next request renders (the order of the hidden inputs)."""
+    from scans.forms import MeasurementForm, measurement_formset
+
+    first = str(measurement_formset())
+    fields = tuple(MeasurementForm._meta.fields)
+    second = str(measurement_formset())
+    assert tuple(MeasurementForm._meta.fields) == fields
+    assert first == second

@@ -137,18 +137,24 @@ def costs(django_db_setup, django_db_blocker):
     return counted
 
 
-@pytest.mark.parametrize("page", [page[0] for page in PER_PATIENT + PORTAL])
-def test_a_page_about_one_patient_costs_the_same_in_a_clinic_ten_times_larger(costs, page):
-    small, large = (costs[size][page] for size in SIZES)
-    assert large == small, f"{page}: {small} queries at {SIZES[0]} patients, {large} at {SIZES[1]}"
+@pytest.mark.parametrize("page_name", [page[0] for page in PER_PATIENT + PORTAL])
+def test_a_page_about_one_patient_costs_the_same_in_a_clinic_ten_times_larger(costs, page_name):
+    small, large = (costs[size][page_name] for size in SIZES)
+    assert large == small, (
+        f"{page_name}: {small} queries at {SIZES[0]} patients, {large} at {SIZES[1]}"
+    )
 
 
-@pytest.mark.parametrize("page", [page[0] for page in LISTS])
-def test_a_list_costs_the_same_whether_it_chooses_its_rows_among_50_patients_or_500(costs, page):
-    small, large = (dict(costs[size][page]) for size in SIZES)
+@pytest.mark.parametrize("page_name", [page[0] for page in LISTS])
+def test_a_list_costs_the_same_whether_it_chooses_its_rows_among_50_patients_or_500(
+    costs, page_name
+):
+    small, large = (dict(costs[size][page_name]) for size in SIZES)
     # Rows are shown at both sizes, so a query made per row would count.
-    assert small.pop("rows") > 0 and large.pop("rows") > 0, (page, costs)
-    assert large == small, f"{page}: {small} queries at {SIZES[0]} patients, {large} at {SIZES[1]}"
+    assert small.pop("rows") > 0 and large.pop("rows") > 0, (page_name, costs)
+    assert large == small, (
+        f"{page_name}: {small} queries at {SIZES[0]} patients, {large} at {SIZES[1]}"
+    )
 
 
 def test_the_lists_show_a_page_of_fixed_length_at_both_sizes(costs):
